@@ -1,0 +1,71 @@
+/* Daemon configuration: defaults, a YAML file, environment overrides. */
+#ifndef GITSPACE_CONFIG_H
+#define GITSPACE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gitspace/ide.h"
+#include "gitspace/log.h"
+
+#define GS_DEFAULT_SOCKET_PATH "/run/gitspace-orchestrator/orchestrator.sock"
+#define GS_DEFAULT_REGISTRY "ghcr.io/ysicing/gitspace-runtime"
+#define GS_DEFAULT_BASE_IMAGE                                                  \
+  "mcr.microsoft.com/devcontainers/base:dev-ubuntu-24.04"
+
+/* Every string is owned by the config and freed by gs_config_free. */
+typedef struct gs_config {
+  struct {
+    char *path;     /* socket file */
+    unsigned mode;  /* permission bits, default 0660 */
+    char *group;    /* group name or numeric gid; NULL: unchanged */
+  } socket;
+  struct {
+    size_t max_message_bytes;     /* default 4 MiB, both directions */
+    unsigned max_connections;     /* default 1024 */
+    unsigned max_concurrent_streams; /* per connection, default 256 */
+    size_t max_header_list_bytes; /* default 16 KiB */
+    unsigned drain_timeout_ms;    /* default 10000 */
+  } limits;
+  struct {
+    gs_log_level level;   /* default info */
+    gs_log_format format; /* default text */
+  } log;
+  struct {
+    bool enabled;        /* default true */
+    char *registry;      /* default GS_DEFAULT_REGISTRY */
+    char *base_image;    /* default GS_DEFAULT_BASE_IMAGE */
+    bool verify;         /* ask the registry; default false */
+    /* Per IDE: a bare tag joined to `registry`, or a full reference. */
+    char *catalog[GS_IDE_COUNT];
+  } prebuilt;
+} gs_config;
+
+/* Fills `cfg` with the defaults. Returns 0 or GS_ENOMEM; on error `cfg` is
+ * left freeable. */
+int gs_config_init(gs_config *cfg);
+
+/* Reads the YAML file at `path` over the values in `cfg`. On error returns
+ * GS_EINVAL (or GS_ENOENT, GS_ENOMEM) and writes a message naming the file,
+ * line and key into `err` (`errlen` bytes, always terminated). */
+int gs_config_load_file(gs_config *cfg, const char *path, char *err,
+                        size_t errlen);
+
+/* Same, from a buffer; `name` is used in messages. Buffers are borrowed. */
+int gs_config_load_string(gs_config *cfg, const char *name, const char *yaml,
+                          size_t len, char *err, size_t errlen);
+
+/* Applies environment overrides from `envp` (NULL-terminated "K=V" array,
+ * borrowed; pass `environ` in the daemon). Errors name the variable. */
+int gs_config_apply_env(gs_config *cfg, char *const *envp, char *err,
+                        size_t errlen);
+
+/* Writes the effective config as YAML to `out`, secrets masked. */
+void gs_config_print(const gs_config *cfg, FILE *out);
+
+/* Frees every string of `cfg`; `cfg` itself belongs to the caller. */
+void gs_config_free(gs_config *cfg);
+
+#endif
