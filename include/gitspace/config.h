@@ -18,26 +18,26 @@
 /* Every string is owned by the config and freed by gs_config_free. */
 typedef struct gs_config {
   struct {
-    char *path;     /* socket file */
-    unsigned mode;  /* permission bits, default 0660 */
-    char *group;    /* group name or numeric gid; NULL: unchanged */
+    char *path;    /* socket file */
+    unsigned mode; /* permission bits, default 0660 */
+    char *group;   /* group name or numeric gid; NULL: unchanged */
   } socket;
   struct {
-    size_t max_message_bytes;     /* default 4 MiB, both directions */
-    unsigned max_connections;     /* default 1024 */
+    size_t max_message_bytes;        /* default 4 MiB, both directions */
+    unsigned max_connections;        /* default 1024 */
     unsigned max_concurrent_streams; /* per connection, default 256 */
-    size_t max_header_list_bytes; /* default 16 KiB */
-    unsigned drain_timeout_ms;    /* default 10000 */
+    size_t max_header_list_bytes;    /* default 16 KiB */
+    unsigned drain_timeout_ms;       /* default 10000 */
   } limits;
   struct {
     gs_log_level level;   /* default info */
     gs_log_format format; /* default text */
   } log;
   struct {
-    bool enabled;        /* default true */
-    char *registry;      /* default GS_DEFAULT_REGISTRY */
-    char *base_image;    /* default GS_DEFAULT_BASE_IMAGE */
-    bool verify;         /* ask the registry; default false */
+    bool enabled;     /* default true */
+    char *registry;   /* default GS_DEFAULT_REGISTRY */
+    char *base_image; /* default GS_DEFAULT_BASE_IMAGE */
+    bool verify;      /* ask the registry; default false */
     /* Per IDE: a bare tag joined to `registry`, or a full reference. */
     char *catalog[GS_IDE_COUNT];
   } prebuilt;

@@ -27,8 +27,8 @@ typedef enum {
 } gs_ide_family;
 
 typedef struct {
-  const char *name;        /* Gitness string, e.g. "vs_code_web" */
-  unsigned port;           /* Gitness default port */
+  const char *name; /* Gitness string, e.g. "vs_code_web" */
+  unsigned port;    /* Gitness default port */
   gs_ide_family family;
   const char *default_tag; /* tag in the default prebuilt registry */
 } gs_ide_info;

@@ -32,7 +32,7 @@ const char *gs_status_name(gs_status code);
  * %XX. Input that does not fit is cut at a character boundary. Returns the
  * length written. */
 size_t gs_status_encode_message(const char *in, size_t len, char *out,
-                                 size_t outlen);
+                                size_t outlen);
 
 /* Decodes a percent-encoded grpc-message in place semantics: writes to `out`
  * (`outlen` bytes, terminated). Malformed escapes are kept as they are.

@@ -1,0 +1,303 @@
+/* gitspace-orchestratord: options, config, services, signals, the loop. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gitspace/config.h"
+#include "gitspace/daemon.h"
+#include "gitspace/error.h"
+#include "gitspace/health.h"
+#include "gitspace/log.h"
+#include "gitspace/orchestrator.h"
+
+#define DAEMON_DEFAULT_CONFIG "/etc/gitspace-orchestrator/config.yaml"
+
+extern char **environ;
+
+typedef struct {
+  const char *config_path;
+  const char *socket_path;
+  const char *log_format;
+  const char *log_level;
+  int check_config;
+  int version;
+  int help;
+} daemon_options;
+
+typedef struct {
+  uv_loop_t loop;
+  uv_signal_t sigterm;
+  uv_signal_t sigint;
+  gs_server *server;
+} daemon_state;
+
+static void daemon_usage(FILE *out) {
+  fputs("Usage: gitspace-orchestratord [OPTION]...\n"
+        "Serve the gitspace Orchestrator over gRPC on a Unix socket.\n"
+        "\n"
+        "  -c, --config FILE      read FILE (default " DAEMON_DEFAULT_CONFIG
+        ",\n"
+        "                         when it exists)\n"
+        "  -s, --socket PATH      listen on PATH (overrides the config)\n"
+        "      --log-format FMT   text or json (overrides the config)\n"
+        "      --log-level LEVEL  debug, info, warn or error\n"
+        "      --check-config     validate the config, print the effective\n"
+        "                         values (secrets masked) and exit\n"
+        "  -V, --version          print the version and exit\n"
+        "  -h, --help             print this help and exit\n"
+        "\n"
+        "Environment variables override the file; see the README.\n"
+        "Exit status: 0 after a clean shutdown, 1 on a runtime error,\n"
+        "2 on a usage or configuration error.\n",
+        out);
+}
+
+static int daemon_parse_args(int argc, char **argv, daemon_options *o) {
+  enum { OPT_LOG_FORMAT = 256, OPT_LOG_LEVEL, OPT_CHECK };
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'c'},
+      {"socket", required_argument, NULL, 's'},
+      {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+      {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+      {"check-config", no_argument, NULL, OPT_CHECK},
+      {"version", no_argument, NULL, 'V'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  int c;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "c:s:Vh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      o->config_path = optarg;
+      break;
+    case 's':
+      o->socket_path = optarg;
+      break;
+    case OPT_LOG_FORMAT:
+      o->log_format = optarg;
+      break;
+    case OPT_LOG_LEVEL:
+      o->log_level = optarg;
+      break;
+    case OPT_CHECK:
+      o->check_config = 1;
+      break;
+    case 'V':
+      o->version = 1;
+      break;
+    case 'h':
+      o->help = 1;
+      break;
+    default:
+      return GS_EINVAL;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "gitspace-orchestratord: unexpected argument '%s'\n",
+            argv[optind]);
+    return GS_EINVAL;
+  }
+  return 0;
+}
+
+/* Applies the command line over the file and the environment. */
+static int daemon_apply_args(gs_config *cfg, const daemon_options *o) {
+  if (o->socket_path != NULL) {
+    char *p = strdup(o->socket_path);
+
+    if (p == NULL) {
+      return GS_ENOMEM;
+    }
+    free(cfg->socket.path);
+    cfg->socket.path = p;
+  }
+  if (o->log_format != NULL &&
+      gs_log_format_parse(o->log_format, &cfg->log.format) != 0) {
+    fprintf(stderr,
+            "gitspace-orchestratord: --log-format: expected text or "
+            "json, got \"%s\"\n",
+            o->log_format);
+    return GS_EINVAL;
+  }
+  if (o->log_level != NULL &&
+      gs_log_level_parse(o->log_level, &cfg->log.level) != 0) {
+    fprintf(stderr,
+            "gitspace-orchestratord: --log-level: expected debug, "
+            "info, warn or error, got \"%s\"\n",
+            o->log_level);
+    return GS_EINVAL;
+  }
+  return 0;
+}
+
+static int daemon_load_config(gs_config *cfg, const daemon_options *o) {
+  const char *path = o->config_path;
+  char err[512];
+  int rv;
+
+  rv = gs_config_init(cfg);
+  if (rv != 0) {
+    return rv;
+  }
+  if (path == NULL && access(DAEMON_DEFAULT_CONFIG, F_OK) == 0) {
+    path = DAEMON_DEFAULT_CONFIG;
+  }
+  if (path != NULL) {
+    rv = gs_config_load_file(cfg, path, err, sizeof(err));
+    if (rv != 0) {
+      fprintf(stderr, "gitspace-orchestratord: %s\n", err);
+      return rv;
+    }
+  }
+  rv = gs_config_apply_env(cfg, environ, err, sizeof(err));
+  if (rv != 0) {
+    fprintf(stderr, "gitspace-orchestratord: %s\n", err);
+    return rv;
+  }
+  return daemon_apply_args(cfg, o);
+}
+
+static void daemon_handle_closed(uv_handle_t *handle) {
+  (void)handle;
+}
+
+static void daemon_shutdown_done(void *data) {
+  daemon_state *st = data;
+
+  uv_close((uv_handle_t *)&st->sigterm, daemon_handle_closed);
+  uv_close((uv_handle_t *)&st->sigint, daemon_handle_closed);
+}
+
+static void daemon_on_signal(uv_signal_t *sig, int signum) {
+  daemon_state *st = sig->data;
+
+  if (gs_server_draining(st->server)) {
+    GS_INFO("-", "signal %s -> already shutting down", strsignal(signum));
+    return;
+  }
+  GS_INFO("-", "signal %s -> shutting down", strsignal(signum));
+  gs_server_shutdown(st->server, daemon_shutdown_done, st);
+}
+
+static int daemon_add_services(gs_server *server, gs_health *health,
+                               gs_orchestrator *orch,
+                               const gs_service *const *extra, size_t n_extra) {
+  int rv = gs_server_add_service(server, gs_health_service(health));
+
+  if (rv == 0) {
+    rv = gs_server_add_service(server, gs_orchestrator_service(orch));
+  }
+  for (size_t i = 0; rv == 0 && i < n_extra; i++) {
+    rv = gs_server_add_service(server, extra[i]);
+  }
+  return rv;
+}
+
+static void daemon_server_options(const gs_config *cfg, gs_server_options *o) {
+  memset(o, 0, sizeof(*o));
+  o->socket_path = cfg->socket.path;
+  o->socket_mode = cfg->socket.mode;
+  o->socket_group = cfg->socket.group;
+  o->max_message_bytes = cfg->limits.max_message_bytes;
+  o->max_connections = cfg->limits.max_connections;
+  o->max_concurrent_streams = cfg->limits.max_concurrent_streams;
+  o->max_header_list_bytes = cfg->limits.max_header_list_bytes;
+  o->drain_timeout_ms = cfg->limits.drain_timeout_ms;
+}
+
+/* Runs the loop until a clean shutdown. Returns the exit code. */
+static int daemon_serve(const gs_config *cfg, const gs_service *const *extra,
+                        size_t n_extra) {
+  daemon_state st;
+  gs_server_options so;
+  gs_health *health = NULL;
+  gs_orchestrator *orch = NULL;
+  char err[512];
+  int code = 1;
+  int rv;
+
+  memset(&st, 0, sizeof(st));
+  uv_loop_init(&st.loop);
+  daemon_server_options(cfg, &so);
+  rv = gs_server_new(&st.loop, &so, &st.server);
+  if (rv == 0) {
+    rv = gs_health_new(st.server, &health);
+  }
+  if (rv == 0) {
+    rv = gs_orchestrator_new(cfg, &orch);
+  }
+  if (rv == 0) {
+    rv = daemon_add_services(st.server, health, orch, extra, n_extra);
+  }
+  if (rv != 0) {
+    GS_ERROR("-", "start -> %s", gs_strerror(rv));
+    goto out;
+  }
+  rv = gs_server_listen(st.server, err, sizeof(err));
+  if (rv != 0) {
+    GS_ERROR("-", "listen -> %s", err);
+    goto out;
+  }
+  uv_signal_init(&st.loop, &st.sigterm);
+  uv_signal_init(&st.loop, &st.sigint);
+  st.sigterm.data = &st;
+  st.sigint.data = &st;
+  uv_signal_start(&st.sigterm, daemon_on_signal, SIGTERM);
+  uv_signal_start(&st.sigint, daemon_on_signal, SIGINT);
+  GS_INFO("-", "start -> serving on %s (version %s, pid %ld)", cfg->socket.path,
+          GS_VERSION, (long)getpid());
+  uv_run(&st.loop, UV_RUN_DEFAULT);
+  code = 0;
+
+out:
+  /* Let every close callback run before the loop is torn down. */
+  uv_run(&st.loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&st.loop) != 0) {
+    GS_ERROR("-", "exit -> event loop still has open handles");
+    code = 1;
+  }
+  gs_orchestrator_free(orch);
+  gs_health_free(health);
+  gs_server_free(st.server);
+  return code;
+}
+
+int gs_daemon_main(int argc, char **argv, const gs_service *const *extra,
+                   size_t n_extra) {
+  daemon_options opts;
+  gs_config cfg;
+  int code;
+
+  memset(&opts, 0, sizeof(opts));
+  if (daemon_parse_args(argc, argv, &opts) != 0) {
+    daemon_usage(stderr);
+    return 2;
+  }
+  if (opts.help) {
+    daemon_usage(stdout);
+    return 0;
+  }
+  if (opts.version) {
+    printf("gitspace-orchestratord %s\n", GS_VERSION);
+    return 0;
+  }
+  if (daemon_load_config(&cfg, &opts) != 0) {
+    gs_config_free(&cfg);
+    return 2;
+  }
+  if (opts.check_config) {
+    gs_config_print(&cfg, stdout);
+    gs_config_free(&cfg);
+    return 0;
+  }
+  gs_log_setup(cfg.log.level, cfg.log.format);
+  signal(SIGPIPE, SIG_IGN);
+  code = daemon_serve(&cfg, extra, n_extra);
+  gs_config_free(&cfg);
+  return code;
+}
