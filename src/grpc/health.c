@@ -9,6 +9,13 @@
 
 typedef Grpc__Health__V1__HealthCheckResponse__ServingStatus health_status;
 
+#define HEALTH_SERVING                                                         \
+  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+#define HEALTH_NOT_SERVING                                                     \
+  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
+#define HEALTH_SERVICE_UNKNOWN                                                 \
+  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN
+
 typedef struct health_watch {
   struct health_watch *prev;
   struct health_watch *next;
@@ -45,9 +52,7 @@ static int health_status_of(const gs_health *h, const char *name) {
   if (!known) {
     return -1;
   }
-  return s->draining
-             ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
-             : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+  return s->draining ? HEALTH_NOT_SERVING : HEALTH_SERVING;
 }
 
 static int health_send(gs_call *call, health_status status) {
@@ -108,8 +113,7 @@ static void health_watch_start(gs_call *call, const ProtobufCMessage *request,
   health_watch *w;
 
   if (status < 0) {
-    status =
-        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+    status = HEALTH_SERVICE_UNKNOWN;
   }
   if (health_send(call, (health_status)status) < 0) {
     gs_call_finish(call, GS_STATUS_INTERNAL, "cannot send health status");
@@ -137,14 +141,17 @@ static void health_watch_start(gs_call *call, const ProtobufCMessage *request,
 /* Draining: every watcher learns NOT_SERVING, then its stream ends. */
 static void health_on_drain(void *data) {
   gs_health *h = data;
+  health_watch *w = h->watches;
 
-  while (h->watches != NULL) {
-    health_watch *w = h->watches;
+  h->watches = NULL;
+  while (w != NULL) {
+    health_watch *next = w->next;
+    gs_call *call = w->call;
 
-    health_send(
-        w->call,
-        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
-    health_watch_end(w, GS_STATUS_OK);
+    free(w);
+    health_send(call, HEALTH_NOT_SERVING);
+    gs_call_finish(call, GS_STATUS_OK, NULL);
+    w = next;
   }
 }
 

@@ -42,7 +42,8 @@ int gs_server_new(uv_loop_t *loop, const gs_server_options *opts,
   }
   /* Our own SETTINGS go first; the client's preface is checked. */
   nghttp2_option_set_no_recv_client_magic(s->h2_options, 0);
-  nghttp2_option_set_max_send_header_block_length(s->h2_options, 64 * 1024);
+  nghttp2_option_set_max_send_header_block_length(s->h2_options,
+                                                  (size_t)64 * 1024);
   *out = s;
   return 0;
 

@@ -14,9 +14,9 @@
 #define GS_MAX_SERVICES 16
 /* Bytes of HTTP/2 output gathered per connection before the socket must
  * drain; also the point where reading stops. */
-#define GS_CONN_OUTPUT_HIGH (256 * 1024)
+#define GS_CONN_OUTPUT_HIGH ((size_t)256 * 1024)
 /* Response bytes queued per call before gs_call_send reports 1. */
-#define GS_CALL_OUTPUT_HIGH (256 * 1024)
+#define GS_CALL_OUTPUT_HIGH ((size_t)256 * 1024)
 #define GS_STREAM_WINDOW (1 << 20)
 #define GS_CONN_WINDOW (16 << 20)
 

@@ -47,13 +47,11 @@ int gs_socket_probe(const char *path) {
     return -errno;
   }
   rv = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-  if (rv == 0) {
+  if (rv == 0 || errno == EAGAIN) {
+    /* EAGAIN: the backlog is full, so somebody is listening. */
     rv = GS_SOCKET_LIVE;
   } else if (errno == ECONNREFUSED || errno == ENOENT) {
     rv = GS_SOCKET_STALE;
-  } else if (errno == EAGAIN) {
-    /* The backlog is full: somebody is listening. */
-    rv = GS_SOCKET_LIVE;
   } else {
     rv = -errno;
   }
