@@ -10,7 +10,7 @@ status=0
 
 if [ "${1:-}" = "--tidy" ]; then
   build=${2:?usage: check-style.sh --tidy BUILD_DIR}
-  tidy_files=$(printf '%s\n' $files | grep -E '^(src|plugin)/.*\.c$')
+  tidy_files=$(printf '%s\n' "$files" | grep -E '^(src|plugin)/.*\.c$')
   # shellcheck disable=SC2086
   clang-tidy --quiet -p "$build" $tidy_files || status=1
   exit $status
