@@ -1,0 +1,112 @@
+"""The Orchestrator calls (not implemented yet) and unknown paths, against
+the production daemon."""
+
+import unittest
+
+from daemon import DaemonTestCase
+
+import grpc
+from gitspace.orchestrator.v1 import orchestrator_pb2 as pb
+from gitspace.orchestrator.v1 import orchestrator_pb2_grpc as pb_grpc
+
+UNIMPLEMENTED = grpc.StatusCode.UNIMPLEMENTED
+
+
+class OrchestratorUnimplementedTest(DaemonTestCase):
+    real_daemon = True
+
+    def setUp(self):
+        self.channel = self.daemon.channel()
+        self.stub = pb_grpc.OrchestratorStub(self.channel)
+
+    def tearDown(self):
+        self.channel.close()
+        super().tearDown()
+
+    def assert_unimplemented(self, method, call):
+        with self.assertRaises(grpc.RpcError) as cm:
+            call()
+        self.assert_code(cm.exception, UNIMPLEMENTED, method)
+
+    def test_resolve_image(self):
+        req = pb.ResolveImageRequest(gitspace_id="gs1", ide_type="vs_code_web")
+        self.assert_unimplemented(
+            "ResolveImage", lambda: self.stub.ResolveImage(req, timeout=5))
+
+    def test_build_steps(self):
+        req = pb.BuildStepsRequest(spec=pb.GitspaceSpec(gitspace_id="gs1"))
+        self.assert_unimplemented(
+            "BuildSteps", lambda: self.stub.BuildSteps(req, timeout=5))
+
+    def test_create_deployment(self):
+        req = pb.CreateDeploymentRequest(
+            spec=pb.GitspaceSpec(gitspace_id="gs1"), dry_run=True)
+        self.assert_unimplemented(
+            "CreateDeployment",
+            lambda: self.stub.CreateDeployment(req, timeout=5))
+
+    def test_wait_ready(self):
+        req = pb.WaitReadyRequest(instance_id="gs1-abcdef")
+        self.assert_unimplemented(
+            "WaitReady", lambda: list(self.stub.WaitReady(req, timeout=5)))
+
+    def test_stop_gitspace(self):
+        req = pb.StopGitspaceRequest(instance_id="gs1-abcdef")
+        self.assert_unimplemented(
+            "StopGitspace", lambda: self.stub.StopGitspace(req, timeout=5))
+
+    def test_delete_gitspace(self):
+        req = pb.DeleteGitspaceRequest(instance_id="gs1-abcdef")
+        self.assert_unimplemented(
+            "DeleteGitspace",
+            lambda: self.stub.DeleteGitspace(req, timeout=5))
+
+
+class UnknownPathTest(DaemonTestCase):
+    real_daemon = True
+
+    def call(self, path, body=b""):
+        with self.daemon.channel() as ch:
+            return ch.unary_unary(path)(body, timeout=5)
+
+    def test_unknown_method(self):
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.call("/gitspace.orchestrator.v1.Orchestrator/Nope")
+        self.assert_code(cm.exception, UNIMPLEMENTED)
+
+    def test_unknown_service(self):
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.call("/no.such.Service/Check")
+        self.assert_code(cm.exception, UNIMPLEMENTED)
+
+    def test_method_case_matters(self):
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.call("/grpc.health.v1.Health/check")
+        self.assert_code(cm.exception, UNIMPLEMENTED)
+
+    def test_echo_absent_from_production(self):
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.call("/gitspace.testing.v1.Echo/Echo")
+        self.assert_code(cm.exception, UNIMPLEMENTED)
+
+    def test_unknown_streaming_method(self):
+        with self.daemon.channel() as ch:
+            stream = ch.unary_stream("/no.such.Service/Watch")(b"", timeout=5)
+            with self.assertRaises(grpc.RpcError) as cm:
+                list(stream)
+        self.assert_code(cm.exception, UNIMPLEMENTED)
+
+    def test_malformed_request_message(self):
+        # Field 1 (string) announces 100 bytes and the message ends: the
+        # request cannot be decoded.
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.call("/grpc.health.v1.Health/Check", b"\x0a\x64abc")
+        self.assertIn(cm.exception.code(),
+                      (grpc.StatusCode.INVALID_ARGUMENT,
+                       grpc.StatusCode.INTERNAL),
+                      "%s %r" % (cm.exception.code(),
+                                 cm.exception.details()))
+
+
+if __name__ == "__main__":
+    unittest.main()
