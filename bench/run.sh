@@ -156,6 +156,26 @@ cpu_ns() {
   echo $((ticks * 1000000000 / $(getconf CLK_TCK)))
 }
 
+# cpu_jiffies: "total idle steal" CPU time of the whole machine (/proc/stat).
+cpu_jiffies() {
+  awk '$1 == "cpu" {
+    for (i = 2; i <= NF; i++) { t += $i }
+    print t, $5 + $6, $9
+  }' /proc/stat
+}
+
+# background_load: the machine's busy CPU, in percent of one CPU, over one
+# second in which this script runs nothing: what other tenants are using.
+background_load() {
+  local t0 i0 t1 i1
+
+  read -r t0 i0 _ <<<"$(cpu_jiffies)"
+  sleep 1
+  read -r t1 i1 _ <<<"$(cpu_jiffies)"
+  awk -v t=$((t1 - t0)) -v i=$((i1 - i0)) -v n="$(nproc)" \
+    'BEGIN { printf "%.0f%%", (t > 0 ? 100 * n * (t - i) / t : 0) }'
+}
+
 # ---- h2load -----------------------------------------------------------------
 
 shape_args() {
@@ -388,7 +408,9 @@ for name in "${servers[@]}"; do
   verify "$name"
 done
 
+load_before=$(background_load)
 started=$(date +%s)
+read -r jiffies0 _ steal0 <<<"$(cpu_jiffies)"
 : >"$work/results"
 for ((round = 1; round <= rounds; round++)); do
   # Alternate which server goes first so drift in the machine cancels.
@@ -403,6 +425,10 @@ for ((round = 1; round <= rounds; round++)); do
   done
 done
 elapsed=$(($(date +%s) - started))
+read -r jiffies1 _ steal1 <<<"$(cpu_jiffies)"
+load_after=$(background_load)
+steal=$(awk -v t=$((jiffies1 - jiffies0)) -v s=$((steal1 - steal0)) \
+  'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')
 
 for name in "${servers[@]}"; do
   if kill -0 "${pid[$name]}" 2>/dev/null; then
@@ -425,7 +451,10 @@ cat <<EOF
   \`-d req.bin -H 'content-type: application/grpc' -H 'te: trailers'\`
   \`$uri\`; req.bin is \`00 00 00 00 00\`
 - requests per run: $n_c1 at \`-c1 -m1\`, $n_c4 at \`-c4 -m100\`;
-  $rounds rounds, servers alternating first; timed part took ${elapsed}s
+  $rounds rounds, servers alternating first; timed part took ${elapsed}s,
+  with ${steal}% of the machine's CPU time stolen by the hypervisor;
+  background load (a 1 s sample with no benchmark running, 100% = one CPU):
+  $load_before before, $load_after after
 - daemon: ${daemon:-not run} \`--socket SOCK $config_opt FILE\`,
   FILE = \`log: {level: warn}\`
 - baseline: $baseline (bench/baseline/h2_echo.c)
