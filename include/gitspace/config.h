@@ -48,8 +48,9 @@ typedef struct gs_config {
 int gs_config_init(gs_config *cfg);
 
 /* Reads the YAML file at `path` over the values in `cfg`. On error returns
- * GS_EINVAL (or GS_ENOENT, GS_ENOMEM) and writes a message naming the file,
- * line and key into `err` (`errlen` bytes, always terminated). */
+ * GS_EINVAL (or GS_ENOENT, GS_EPERM, GS_EIO, GS_ENOMEM), leaves `cfg` as it
+ * was, and writes a message naming the file, line and key into `err`
+ * (`errlen` bytes, always terminated; `err` may be NULL). */
 int gs_config_load_file(gs_config *cfg, const char *path, char *err,
                         size_t errlen);
 
@@ -58,7 +59,12 @@ int gs_config_load_string(gs_config *cfg, const char *name, const char *yaml,
                           size_t len, char *err, size_t errlen);
 
 /* Applies environment overrides from `envp` (NULL-terminated "K=V" array,
- * borrowed; pass `environ` in the daemon). Errors name the variable. */
+ * borrowed; pass `environ` in the daemon). The plan's variables
+ * (GITSPACE_PREBUILT_IMAGES_ENABLED, _REGISTRY, GITSPACE_PREBUILT_IMAGE_VSCODE,
+ * _CURSOR, _WINDSURF, _JETBRAINS) apply first, then
+ * GITSPACE_ORCHESTRATOR_<SECTION>_<KEY> variables, which win; an unknown
+ * GITSPACE_ORCHESTRATOR_* variable is an error. Returns 0, GS_EINVAL or
+ * GS_ENOMEM; on error `cfg` is unchanged and `err` names the variable. */
 int gs_config_apply_env(gs_config *cfg, char *const *envp, char *err,
                         size_t errlen);
 

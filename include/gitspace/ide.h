@@ -28,7 +28,8 @@ typedef enum {
 
 typedef struct {
   const char *name; /* Gitness string, e.g. "vs_code_web" */
-  unsigned port;    /* Gitness default port */
+  unsigned port;    /* Gitness default port; 8090 for JetBrains (the first
+                       of Gitness's 8090-8097 range) */
   gs_ide_family family;
   const char *default_tag; /* tag in the default prebuilt registry */
 } gs_ide_info;
@@ -39,7 +40,7 @@ const gs_ide_info *gs_ide_get(gs_ide ide);
 /* Parses a Gitness IDE string of `len` bytes. Returns 0 or GS_EINVAL. */
 int gs_ide_parse(const char *s, size_t len, gs_ide *out);
 
-/* "code-server", "ssh" or "jetbrains". */
+/* "code-server", "ssh" or "jetbrains"; "unknown" when out of range. */
 const char *gs_ide_family_name(gs_ide_family family);
 
 #endif
