@@ -475,15 +475,17 @@ static void call_unlink(gs_call *call) {
 }
 
 void gs_call_on_stream_close(gs_call *call) {
-  call->transport_open = false;
   call_unlink(call);
   if (!call->finished) {
     call->finished = true;
     call->status = GS_STATUS_CANCELLED;
     call_log_result(call);
   }
-  call_cancel(call);
   call_stop_timer(call);
+  /* The cancel hook may finish the call; the transport's hold keeps it
+   * alive until the hook has returned. */
+  call_cancel(call);
+  call->transport_open = false;
   call_maybe_free(call);
 }
 
