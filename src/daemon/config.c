@@ -1,6 +1,4 @@
-/* The daemon config: defaults, a YAML file and environment overrides, all
- * driven by one schema table. */
-#include <errno.h>
+/* The daemon config: schema table, values, defaults, copies and printing. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,19 +6,10 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include <yaml.h>
-
 #include "gitspace/config.h"
 #include "gitspace/error.h"
-#include "config_schema.h"
+#include "config_int.h"
 
-#define CFG_ENV_PREFIX "GITSPACE_ORCHESTRATOR_"
-#define CFG_MAX_ROWS 32
-#define CFG_MAX_FILE_BYTES ((size_t)1024 * 1024)
-#define CFG_VALUE_BYTES 48 /* of a value quoted in a message */
-#define CFG_NAME_BYTES 80  /* of a key or variable name in a message */
-#define CFG_TEXT_LEN 512
-#define CFG_WHY_LEN 1280
 #define CFG_KIB 1024ull
 #define CFG_MIB (1024ull * CFG_KIB)
 #define CFG_GIB (1024ull * CFG_MIB)
@@ -84,43 +73,8 @@ const size_t gs_config_schema_len =
     sizeof(gs_config_schema) / sizeof(gs_config_schema[0]);
 
 _Static_assert(sizeof(gs_config_schema) / sizeof(gs_config_schema[0]) <=
-                   CFG_MAX_ROWS,
-               "raise CFG_MAX_ROWS");
-
-/* The variables of the original plan, kept with their meaning. They are
- * applied before the GITSPACE_ORCHESTRATOR_* variables, which win. */
-typedef struct {
-  const char *var;
-  const char *section;
-  const char *key;
-  unsigned ides;  /* IDE map targets, a bit per gs_ide */
-  bool jetbrains; /* also every IDE of the JetBrains family */
-} cfg_alias;
-
-#define CFG_IDE_BIT(ide) (1u << (ide))
-
-static const cfg_alias cfg_aliases[] = {
-    {"GITSPACE_PREBUILT_IMAGES_ENABLED", "prebuilt_images", "enabled", 0,
-     false},
-    {"GITSPACE_PREBUILT_IMAGES_REGISTRY", "prebuilt_images", "registry", 0,
-     false},
-    {"GITSPACE_PREBUILT_IMAGE_VSCODE", "prebuilt_images", "catalog",
-     CFG_IDE_BIT(GS_IDE_VS_CODE) | CFG_IDE_BIT(GS_IDE_VS_CODE_WEB), false},
-    {"GITSPACE_PREBUILT_IMAGE_CURSOR", "prebuilt_images", "catalog",
-     CFG_IDE_BIT(GS_IDE_CURSOR), false},
-    {"GITSPACE_PREBUILT_IMAGE_WINDSURF", "prebuilt_images", "catalog",
-     CFG_IDE_BIT(GS_IDE_WINDSURF), false},
-    {"GITSPACE_PREBUILT_IMAGE_JETBRAINS", "prebuilt_images", "catalog", 0,
-     true},
-};
-
-/* One value to set: a scalar's text, or the shape of what came instead. */
-typedef struct {
-  const char *text;
-  size_t len;
-  bool null;         /* a YAML null (~, null, or nothing) */
-  const char *shape; /* NULL for a scalar, else "a mapping", "a sequence" */
-} cfg_input;
+                   GS_CFG_MAX_ROWS,
+               "raise GS_CFG_MAX_ROWS");
 
 typedef struct {
   const char *suffix;
@@ -143,10 +97,7 @@ static const cfg_bool_word cfg_bool_words[] = {
     {"on", true},   {"off", false},   {"1", true},   {"0", false},
 };
 
-static void cfg_msg(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void cfg_msg(char *buf, size_t len, const char *fmt, ...) {
+void gs_config_msg(char *buf, size_t len, const char *fmt, ...) {
   va_list ap;
 
   if (buf != NULL && len > 0) {
@@ -156,8 +107,7 @@ static void cfg_msg(char *buf, size_t len, const char *fmt, ...) {
   }
 }
 
-/* Appends `word` to the comma-separated list in `buf`. */
-static void cfg_list_add(char *buf, size_t len, const char *word) {
+void gs_config_list_add(char *buf, size_t len, const char *word) {
   size_t used = strlen(buf);
 
   if (used < len) {
@@ -192,8 +142,8 @@ static bool cfg_ieq(const char *word, const char *s, size_t len) {
 /* Writes `text` for a message: printable ASCII as it is, every other byte as
  * \xNN, quotes and backslashes escaped; beyond `max` bytes it is cut with
  * "...". */
-static void cfg_excerpt(const char *text, size_t len, size_t max, char *out,
-                        size_t outlen) {
+void gs_config_excerpt(const char *text, size_t len, size_t max, char *out,
+                       size_t outlen) {
   size_t used = 0;
   size_t n = len < max ? len : max;
 
@@ -388,7 +338,7 @@ static bool cfg_is_text(const gs_config_key *row) {
 }
 
 /* Whether `in` is valid for `row`; numbers are parsed into `*num`. */
-static bool cfg_input_ok(const gs_config_key *row, const cfg_input *in,
+static bool cfg_input_ok(const gs_config_key *row, const gs_config_input *in,
                          unsigned long long *num) {
   bool scalar =
       in->shape == NULL && !in->null && memchr(in->text, '\0', in->len) == NULL;
@@ -433,10 +383,10 @@ static void cfg_expect_log(const gs_config_key *row, char *buf, size_t len) {
   char names[128] = "";
 
   for (unsigned long long v = row->min; v <= row->max; v++) {
-    cfg_list_add(names, sizeof(names),
-                 row->type == GS_CFG_LOG_LEVEL
-                     ? gs_log_level_name((gs_log_level)v)
-                     : gs_log_format_name((gs_log_format)v));
+    gs_config_list_add(names, sizeof(names),
+                       row->type == GS_CFG_LOG_LEVEL
+                           ? gs_log_level_name((gs_log_level)v)
+                           : gs_log_format_name((gs_log_format)v));
   }
   snprintf(buf, len, "one of %s", names);
 }
@@ -455,9 +405,8 @@ static void cfg_expect_text(const gs_config_key *row, bool element, char *buf,
   }
 }
 
-/* Describes what `row` accepts; `element` for one entry of an IDE map. */
-static void cfg_expect(const gs_config_key *row, bool element, char *buf,
-                       size_t len) {
+void gs_config_expect(const gs_config_key *row, bool element, char *buf,
+                      size_t len) {
   switch (row->type) {
   case GS_CFG_STRING:
     cfg_expect_text(row, false, buf, len);
@@ -496,20 +445,21 @@ static void cfg_expect(const gs_config_key *row, bool element, char *buf,
 }
 
 /* Writes "expected <what row accepts>, got <what came>" into `why`. */
-static void cfg_why(const gs_config_key *row, bool element, const cfg_input *in,
-                    char *why, size_t whylen) {
-  char expect[CFG_TEXT_LEN];
-  char got[CFG_TEXT_LEN + 8];
+static void cfg_why(const gs_config_key *row, bool element,
+                    const gs_config_input *in, char *why, size_t whylen) {
+  char expect[GS_CFG_TEXT_LEN];
+  char got[GS_CFG_TEXT_LEN + 8];
 
-  cfg_expect(row, element, expect, sizeof(expect));
+  gs_config_expect(row, element, expect, sizeof(expect));
   if (in->shape != NULL) {
     snprintf(got, sizeof(got), "%s", in->shape);
   } else if (in->null) {
     snprintf(got, sizeof(got), "null");
   } else {
-    char text[CFG_TEXT_LEN];
+    char text[GS_CFG_TEXT_LEN];
 
-    cfg_excerpt(in->text, in->len, CFG_VALUE_BYTES, text, sizeof(text));
+    gs_config_excerpt(in->text, in->len, GS_CFG_VALUE_BYTES, text,
+                      sizeof(text));
     snprintf(got, sizeof(got), "\"%s\"", text);
   }
   snprintf(why, whylen, "expected %s, got %s", expect, got);
@@ -594,10 +544,8 @@ static int cfg_store(gs_config *cfg, const gs_config_key *row, size_t ide,
   return rc;
 }
 
-/* Validates `in` for `row` (element `ide` of an IDE map, or -1) and stores
- * it. Returns 0, GS_ENOMEM, or GS_EINVAL with the reason in `why`. */
-static int cfg_set(gs_config *cfg, const gs_config_key *row, int ide,
-                   const cfg_input *in, char *why, size_t whylen) {
+int gs_config_set(gs_config *cfg, const gs_config_key *row, int ide,
+                  const gs_config_input *in, char *why, size_t whylen) {
   int rc = 0;
   unsigned long long num = 0;
   bool element = row->type == GS_CFG_IDE_MAP && ide >= 0;
@@ -685,19 +633,14 @@ static int cfg_copy(gs_config *dst, const gs_config *src) {
   return rc;
 }
 
-typedef int (*cfg_apply_fn)(gs_config *work, const void *arg, char *err,
-                            size_t errlen);
-
-/* Runs `apply` on a copy of `cfg` and keeps the copy only on success, so a
- * failed load or env pass leaves `cfg` as it was. */
-static int cfg_transact(gs_config *cfg, cfg_apply_fn apply, const void *arg,
-                        char *err, size_t errlen) {
+int gs_config_transact(gs_config *cfg, gs_config_apply_fn apply,
+                       const void *arg, char *err, size_t errlen) {
   gs_config work;
   int rc = cfg_copy(&work, cfg);
 
-  cfg_msg(err, errlen, "%s", "");
+  gs_config_msg(err, errlen, "%s", "");
   if (rc != 0) {
-    cfg_msg(err, errlen, "out of memory");
+    gs_config_msg(err, errlen, "out of memory");
   } else {
     rc = apply(&work, arg, err, errlen);
   }
@@ -708,640 +651,6 @@ static int cfg_transact(gs_config *cfg, cfg_apply_fn apply, const void *arg,
     gs_config_free(&work);
   }
   return rc;
-}
-
-typedef struct {
-  yaml_parser_t parser;
-  const char *name;
-  const char *buf;
-  size_t len;
-  gs_config *cfg;
-  char *err;
-  size_t errlen;
-  /* Where each key was first set (line + 1; 0 for not yet), to name both
-   * places of a duplicate. Sections are counted at their first row. */
-  size_t section_line[CFG_MAX_ROWS];
-  size_t key_line[CFG_MAX_ROWS];
-  size_t ide_line[GS_IDE_COUNT];
-} cfg_reader;
-
-typedef struct {
-  const char *name;
-  const char *yaml;
-  size_t len;
-} cfg_source;
-
-typedef int (*cfg_key_fn)(cfg_reader *r, const yaml_event_t *key,
-                          const char *path, size_t ctx);
-
-static int cfg_fail(cfg_reader *r, size_t line, const char *path,
-                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Formats "<file>:<line>: <key>: <reason>"; returns GS_EINVAL. */
-static int cfg_fail(cfg_reader *r, size_t line, const char *path,
-                    const char *fmt, ...) {
-  char why[CFG_WHY_LEN];
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(why, sizeof(why), fmt, ap);
-  va_end(ap);
-  if (path[0] != '\0') {
-    cfg_msg(r->err, r->errlen, "%s:%zu: %s: %s", r->name, line, path, why);
-  } else {
-    cfg_msg(r->err, r->errlen, "%s:%zu: %s", r->name, line, why);
-  }
-  return GS_EINVAL;
-}
-
-static size_t cfg_line(const yaml_event_t *ev) {
-  return ev->start_mark.line + 1;
-}
-
-static int cfg_syntax_error(cfg_reader *r) {
-  const yaml_parser_t *p = &r->parser;
-  int rc = GS_EINVAL;
-  size_t line = p->problem_mark.line + 1;
-  const char *problem = p->problem != NULL ? p->problem : "unknown error";
-
-  if (p->error == YAML_MEMORY_ERROR) {
-    rc = GS_ENOMEM;
-    cfg_msg(r->err, r->errlen, "%s: out of memory", r->name);
-  } else if (p->error == YAML_READER_ERROR) {
-    size_t end = p->problem_offset < r->len ? p->problem_offset : r->len;
-
-    line = 1;
-    for (size_t i = 0; i < end; i++) {
-      line += r->buf[i] == '\n';
-    }
-    cfg_fail(r, line, "", "cannot read YAML: %s", problem);
-  } else if (p->context != NULL) {
-    cfg_fail(r, line, "", "YAML syntax error: %s (%s)", problem, p->context);
-  } else {
-    cfg_fail(r, line, "", "YAML syntax error: %s", problem);
-  }
-  return rc;
-}
-
-static const yaml_char_t *cfg_event_tag(const yaml_event_t *ev) {
-  const yaml_char_t *tag = NULL;
-
-  if (ev->type == YAML_SCALAR_EVENT) {
-    tag = ev->data.scalar.tag;
-  } else if (ev->type == YAML_MAPPING_START_EVENT) {
-    tag = ev->data.mapping_start.tag;
-  } else if (ev->type == YAML_SEQUENCE_START_EVENT) {
-    tag = ev->data.sequence_start.tag;
-  }
-  return tag;
-}
-
-/* Core-schema tags (!!str, !!int, ...) and "!" are harmless; the value is
- * read by the schema anyway. Application tags mean something we would
- * ignore, so they are refused. */
-static bool cfg_tag_ok(const yaml_char_t *tag) {
-  static const char core[] = "tag:yaml.org,2002:";
-  const char *t = (const char *)tag;
-
-  return t == NULL || strcmp(t, "!") == 0 ||
-         strncmp(t, core, sizeof(core) - 1) == 0;
-}
-
-/* Reads the next event into `ev`, refusing aliases and unknown tags. The
- * event is always safe to delete, also on error. */
-static int cfg_next(cfg_reader *r, const char *path, yaml_event_t *ev) {
-  int rc = 0;
-  char text[CFG_TEXT_LEN];
-
-  if (!yaml_parser_parse(&r->parser, ev)) {
-    memset(ev, 0, sizeof(*ev));
-    rc = cfg_syntax_error(r);
-  } else if (ev->type == YAML_ALIAS_EVENT) {
-    const char *anchor = (const char *)ev->data.alias.anchor;
-
-    cfg_excerpt(anchor, strlen(anchor), CFG_NAME_BYTES, text, sizeof(text));
-    rc = cfg_fail(r, cfg_line(ev), path,
-                  "YAML aliases (*%s) are not supported; write the value out",
-                  text);
-  } else if (!cfg_tag_ok(cfg_event_tag(ev))) {
-    const char *tag = (const char *)cfg_event_tag(ev);
-
-    cfg_excerpt(tag, strlen(tag), CFG_NAME_BYTES, text, sizeof(text));
-    rc = cfg_fail(r, cfg_line(ev), path, "unsupported YAML tag \"%s\"", text);
-  }
-  return rc;
-}
-
-static bool cfg_event_null(const yaml_event_t *ev) {
-  const char *s = (const char *)ev->data.scalar.value;
-  size_t len = ev->data.scalar.length;
-
-  return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.tag == NULL &&
-         ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-         (len == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-          strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
-}
-
-static cfg_input cfg_event_input(const yaml_event_t *ev) {
-  cfg_input in = {"", 0, false, NULL};
-
-  if (ev->type == YAML_SCALAR_EVENT) {
-    in.text = (const char *)ev->data.scalar.value;
-    in.len = ev->data.scalar.length;
-    in.null = cfg_event_null(ev);
-  } else if (ev->type == YAML_MAPPING_START_EVENT) {
-    in.shape = "a mapping";
-  } else {
-    in.shape = "a sequence";
-  }
-  return in;
-}
-
-/* Writes the dotted path of `key` under `parent` (a known key, short). */
-static void cfg_path(char *buf, size_t len, const char *parent,
-                     const yaml_event_t *key) {
-  int n = snprintf(buf, len, "%s%s", parent, parent[0] != '\0' ? "." : "");
-
-  if (n >= 0 && (size_t)n < len) {
-    cfg_excerpt((const char *)key->data.scalar.value, key->data.scalar.length,
-                CFG_NAME_BYTES, buf + n, len - (size_t)n);
-  }
-}
-
-static bool cfg_key_is(const yaml_event_t *key, const char *word) {
-  return strlen(word) == key->data.scalar.length &&
-         memcmp(word, key->data.scalar.value, key->data.scalar.length) == 0;
-}
-
-/* Reads key/value pairs up to the end of the mapping, handing each scalar
- * key to `fn`, which reads the value. */
-static int cfg_read_pairs(cfg_reader *r, const char *path, cfg_key_fn fn,
-                          size_t ctx) {
-  int rc = 0;
-  bool done = false;
-
-  while (rc == 0 && !done) {
-    yaml_event_t key;
-
-    rc = cfg_next(r, path, &key);
-    if (rc != 0 || key.type == YAML_MAPPING_END_EVENT) {
-      done = true;
-    } else if (key.type != YAML_SCALAR_EVENT) {
-      rc = cfg_fail(r, cfg_line(&key), path, "expected a plain key, got %s",
-                    cfg_event_input(&key).shape);
-    } else {
-      char child[CFG_TEXT_LEN];
-
-      cfg_path(child, sizeof(child), path, &key);
-      rc = fn(r, &key, child, ctx);
-    }
-    yaml_event_delete(&key);
-  }
-  return rc;
-}
-
-/* Reads a value that must be a mapping (or null, meaning empty). */
-static int cfg_read_mapping(cfg_reader *r, const char *path, const char *what,
-                            cfg_key_fn fn, size_t ctx) {
-  yaml_event_t ev;
-  int rc = cfg_next(r, path, &ev);
-
-  if (rc == 0 && ev.type == YAML_MAPPING_START_EVENT) {
-    rc = cfg_read_pairs(r, path, fn, ctx);
-  } else if (rc == 0 && !cfg_event_null(&ev)) {
-    cfg_input in = cfg_event_input(&ev);
-    char got[CFG_TEXT_LEN] = "";
-
-    if (in.shape == NULL) {
-      cfg_excerpt(in.text, in.len, CFG_VALUE_BYTES, got, sizeof(got));
-    }
-    rc = cfg_fail(r, cfg_line(&ev), path, "expected %s, got %s%s%s", what,
-                  in.shape != NULL ? in.shape : "\"", got,
-                  in.shape != NULL ? "" : "\"");
-  }
-  yaml_event_delete(&ev);
-  return rc;
-}
-
-static int cfg_read_scalar(cfg_reader *r, const char *path, size_t row,
-                           int ide) {
-  yaml_event_t ev;
-  int rc = cfg_next(r, path, &ev);
-
-  if (rc == 0) {
-    cfg_input in = cfg_event_input(&ev);
-    char why[CFG_WHY_LEN];
-
-    rc = cfg_set(r->cfg, &gs_config_schema[row], ide, &in, why, sizeof(why));
-    if (rc == GS_EINVAL) {
-      rc = cfg_fail(r, cfg_line(&ev), path, "%s", why);
-    } else if (rc != 0) {
-      cfg_msg(r->err, r->errlen, "%s: %s", r->name, why);
-    }
-  }
-  yaml_event_delete(&ev);
-  return rc;
-}
-
-/* Checks that a key was not given before in the same mapping. */
-static int cfg_first_time(cfg_reader *r, size_t *seen, const yaml_event_t *key,
-                          const char *path) {
-  int rc = 0;
-
-  if (*seen != 0) {
-    rc = cfg_fail(r, cfg_line(key), path, "duplicate key (first on line %zu)",
-                  *seen);
-  } else {
-    *seen = cfg_line(key);
-  }
-  return rc;
-}
-
-static int cfg_catalog_key(cfg_reader *r, const yaml_event_t *key,
-                           const char *path, size_t row) {
-  gs_ide ide = GS_IDE_VS_CODE_WEB;
-  int rc = gs_ide_parse((const char *)key->data.scalar.value,
-                        key->data.scalar.length, &ide);
-
-  if (rc != 0) {
-    char known[CFG_TEXT_LEN] = "";
-
-    for (int i = 0; i < GS_IDE_COUNT; i++) {
-      cfg_list_add(known, sizeof(known), gs_ide_get((gs_ide)i)->name);
-    }
-    rc = cfg_fail(r, cfg_line(key), path,
-                  "unknown IDE type; expected one of %s", known);
-  } else {
-    rc = cfg_first_time(r, &r->ide_line[ide], key, path);
-  }
-  if (rc == 0) {
-    rc = cfg_read_scalar(r, path, row, (int)ide);
-  }
-  return rc;
-}
-
-static int cfg_section_key(cfg_reader *r, const yaml_event_t *key,
-                           const char *path, size_t first) {
-  const char *section = gs_config_schema[first].section;
-  size_t row = first;
-  int rc = 0;
-
-  while (row < gs_config_schema_len &&
-         strcmp(gs_config_schema[row].section, section) == 0 &&
-         !cfg_key_is(key, gs_config_schema[row].key)) {
-    row++;
-  }
-  if (row == gs_config_schema_len ||
-      strcmp(gs_config_schema[row].section, section) != 0) {
-    char known[CFG_TEXT_LEN] = "";
-
-    for (size_t i = first; i < row; i++) {
-      cfg_list_add(known, sizeof(known), gs_config_schema[i].key);
-    }
-    rc = cfg_fail(r, cfg_line(key), path, "unknown key; expected one of %s",
-                  known);
-  } else {
-    rc = cfg_first_time(r, &r->key_line[row], key, path);
-  }
-  if (rc == 0 && gs_config_schema[row].type == GS_CFG_IDE_MAP) {
-    char what[CFG_TEXT_LEN];
-
-    cfg_expect(&gs_config_schema[row], false, what, sizeof(what));
-    rc = cfg_read_mapping(r, path, what, cfg_catalog_key, row);
-  } else if (rc == 0) {
-    rc = cfg_read_scalar(r, path, row, -1);
-  }
-  return rc;
-}
-
-static int cfg_root_key(cfg_reader *r, const yaml_event_t *key,
-                        const char *path, size_t unused) {
-  size_t first = 0;
-  int rc = 0;
-  char known[CFG_TEXT_LEN] = "";
-
-  (void)unused;
-  while (first < gs_config_schema_len &&
-         !cfg_key_is(key, gs_config_schema[first].section)) {
-    if (first == 0 || strcmp(gs_config_schema[first].section,
-                             gs_config_schema[first - 1].section) != 0) {
-      cfg_list_add(known, sizeof(known), gs_config_schema[first].section);
-    }
-    first++;
-  }
-  if (first == gs_config_schema_len) {
-    rc = cfg_fail(r, cfg_line(key), path, "unknown section; expected one of %s",
-                  known);
-  } else {
-    rc = cfg_first_time(r, &r->section_line[first], key, path);
-  }
-  if (rc == 0) {
-    rc = cfg_read_mapping(r, path, "a mapping of settings", cfg_section_key,
-                          first);
-  }
-  return rc;
-}
-
-/* Reads one document: a mapping of sections, or nothing at all. */
-static int cfg_read_document(cfg_reader *r) {
-  yaml_event_t ev;
-  int rc = cfg_next(r, "", &ev);
-
-  if (rc == 0 && ev.type == YAML_MAPPING_START_EVENT) {
-    rc = cfg_read_pairs(r, "", cfg_root_key, 0);
-  } else if (rc == 0 && !cfg_event_null(&ev)) {
-    rc = cfg_fail(r, cfg_line(&ev), "",
-                  "expected a mapping of sections at the top level, got %s",
-                  ev.type == YAML_SCALAR_EVENT ? "a scalar"
-                                               : cfg_event_input(&ev).shape);
-  }
-  yaml_event_delete(&ev);
-  if (rc == 0) {
-    rc = cfg_next(r, "", &ev); /* the document end */
-    yaml_event_delete(&ev);
-  }
-  return rc;
-}
-
-static int cfg_read_stream(cfg_reader *r) {
-  yaml_event_t ev;
-  int rc = cfg_next(r, "", &ev); /* the stream start */
-
-  yaml_event_delete(&ev);
-  if (rc == 0) {
-    rc = cfg_next(r, "", &ev);
-  }
-  if (rc == 0 && ev.type == YAML_DOCUMENT_START_EVENT) {
-    yaml_event_delete(&ev);
-    rc = cfg_read_document(r);
-    if (rc == 0) {
-      rc = cfg_next(r, "", &ev);
-    }
-    if (rc == 0 && ev.type != YAML_STREAM_END_EVENT) {
-      rc = cfg_fail(r, cfg_line(&ev), "",
-                    "only one YAML document is allowed in a config file");
-    }
-  }
-  yaml_event_delete(&ev);
-  return rc;
-}
-
-static int cfg_read(gs_config *work, const void *arg, char *err,
-                    size_t errlen) {
-  const cfg_source *src = arg;
-  cfg_reader *r = calloc(1, sizeof(*r));
-  int rc = r == NULL ? GS_ENOMEM : 0;
-
-  if (rc == 0 && !yaml_parser_initialize(&r->parser)) {
-    rc = GS_ENOMEM;
-  } else if (rc == 0) {
-    r->name = src->name;
-    r->buf = src->yaml;
-    r->len = src->len;
-    r->cfg = work;
-    r->err = err;
-    r->errlen = errlen;
-    yaml_parser_set_input_string(&r->parser, (const unsigned char *)src->yaml,
-                                 src->len);
-    rc = cfg_read_stream(r);
-    yaml_parser_delete(&r->parser);
-  }
-  if (rc == GS_ENOMEM) {
-    cfg_msg(err, errlen, "%s: out of memory", src->name);
-  }
-  free(r);
-  return rc;
-}
-
-int gs_config_load_string(gs_config *cfg, const char *name, const char *yaml,
-                          size_t len, char *err, size_t errlen) {
-  cfg_source src = {name != NULL ? name : "<string>", yaml != NULL ? yaml : "",
-                    yaml != NULL ? len : 0};
-
-  return cfg_transact(cfg, cfg_read, &src, err, errlen);
-}
-
-static int cfg_errno_code(int e) {
-  int rc = GS_EIO;
-
-  if (e == ENOENT || e == ENOTDIR) {
-    rc = GS_ENOENT;
-  } else if (e == EACCES || e == EPERM) {
-    rc = GS_EPERM;
-  } else if (e == ENOMEM) {
-    rc = GS_ENOMEM;
-  }
-  return rc;
-}
-
-/* Reads all of `f` into a new buffer, refusing files over the size cap. */
-static int cfg_slurp(FILE *f, const char *path, char **out, size_t *len,
-                     char *err, size_t errlen) {
-  char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
-  int rc = buf == NULL ? GS_ENOMEM : 0;
-
-  *len = 0;
-  if (rc == 0) {
-    *len = fread(buf, 1, CFG_MAX_FILE_BYTES + 1, f);
-    if (ferror(f)) {
-      rc = cfg_errno_code(errno);
-      cfg_msg(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-    } else if (*len > CFG_MAX_FILE_BYTES) {
-      rc = GS_EINVAL;
-      cfg_msg(err, errlen, "%s: larger than %zu bytes; is this a config file?",
-              path, CFG_MAX_FILE_BYTES);
-    }
-  } else {
-    cfg_msg(err, errlen, "%s: out of memory", path);
-  }
-  if (rc != 0) {
-    free(buf);
-    buf = NULL;
-  }
-  *out = buf;
-  return rc;
-}
-
-int gs_config_load_file(gs_config *cfg, const char *path, char *err,
-                        size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  size_t len = 0;
-  int rc = 0;
-
-  if (f == NULL) {
-    rc = cfg_errno_code(errno);
-    cfg_msg(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-  } else {
-    rc = cfg_slurp(f, path, &buf, &len, err, errlen);
-    fclose(f);
-  }
-  if (rc == 0) {
-    rc = gs_config_load_string(cfg, path, buf, len, err, errlen);
-  }
-  free(buf);
-  return rc;
-}
-
-/* Writes GITSPACE_ORCHESTRATOR_<SECTION>_<KEY>[_<IDE>] for `row`. */
-static void cfg_env_name(const gs_config_key *row, int ide, char *buf,
-                         size_t len) {
-  size_t n = (size_t)snprintf(buf, len, "%s%s_%s%s%s", CFG_ENV_PREFIX,
-                              row->section, row->key, ide >= 0 ? "_" : "",
-                              ide >= 0 ? gs_ide_get((gs_ide)ide)->name : "");
-
-  for (size_t i = 0; i < n && i < len; i++) {
-    if (buf[i] >= 'a' && buf[i] <= 'z') {
-      buf[i] = (char)(buf[i] - 'a' + 'A');
-    }
-  }
-}
-
-static bool cfg_env_is(const char *var, size_t n, const gs_config_key *row,
-                       int ide) {
-  char name[CFG_TEXT_LEN];
-
-  cfg_env_name(row, ide, name, sizeof(name));
-  return strlen(name) == n && memcmp(name, var, n) == 0;
-}
-
-/* Finds the row (and IDE, or -1) a generic variable names. */
-static bool cfg_env_find(const char *var, size_t n, size_t *row, int *ide) {
-  bool found = false;
-
-  for (size_t i = 0; i < gs_config_schema_len && !found; i++) {
-    const gs_config_key *r = &gs_config_schema[i];
-
-    *row = i;
-    *ide = -1;
-    if (r->type != GS_CFG_IDE_MAP) {
-      found = cfg_env_is(var, n, r, -1);
-    }
-    for (int j = 0; r->type == GS_CFG_IDE_MAP && !found && j < GS_IDE_COUNT;
-         j++) {
-      *ide = j;
-      found = cfg_env_is(var, n, r, j);
-    }
-  }
-  return found;
-}
-
-static size_t cfg_row_find(const char *section, const char *key) {
-  size_t i = 0;
-
-  while (i < gs_config_schema_len &&
-         (strcmp(gs_config_schema[i].section, section) != 0 ||
-          strcmp(gs_config_schema[i].key, key) != 0)) {
-    i++;
-  }
-  return i;
-}
-
-static int cfg_env_set(gs_config *work, const char *var, size_t n, size_t row,
-                       int ide, char *err, size_t errlen) {
-  const char *value = var + n + 1;
-  cfg_input in = {value, strlen(value), false, NULL};
-  char why[CFG_WHY_LEN];
-  char name[CFG_TEXT_LEN];
-  int rc = cfg_set(work, &gs_config_schema[row], ide, &in, why, sizeof(why));
-
-  if (rc != 0) {
-    cfg_excerpt(var, n, CFG_NAME_BYTES, name, sizeof(name));
-    cfg_msg(err, errlen, "%s: %s", name, why);
-  }
-  return rc;
-}
-
-static bool cfg_alias_targets(const cfg_alias *a, int ide) {
-  return (a->ides & CFG_IDE_BIT(ide)) != 0 ||
-         (a->jetbrains &&
-          gs_ide_get((gs_ide)ide)->family == GS_IDE_FAMILY_JETBRAINS);
-}
-
-static int cfg_env_alias(gs_config *work, const cfg_alias *a, const char *var,
-                         size_t n, char *err, size_t errlen) {
-  size_t row = cfg_row_find(a->section, a->key);
-  int rc = 0;
-
-  if (gs_config_schema[row].type != GS_CFG_IDE_MAP) {
-    rc = cfg_env_set(work, var, n, row, -1, err, errlen);
-  }
-  for (int i = 0; gs_config_schema[row].type == GS_CFG_IDE_MAP &&
-                  i < GS_IDE_COUNT && rc == 0;
-       i++) {
-    if (cfg_alias_targets(a, i)) {
-      rc = cfg_env_set(work, var, n, row, i, err, errlen);
-    }
-  }
-  return rc;
-}
-
-/* The plan's variables: the first pass, so generic variables win. */
-static int cfg_env_plan(gs_config *work, char *const *envp, char *err,
-                        size_t errlen) {
-  size_t n_alias = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
-  int rc = 0;
-
-  for (size_t i = 0; envp[i] != NULL && rc == 0; i++) {
-    const char *eq = strchr(envp[i], '=');
-    size_t n = eq != NULL ? (size_t)(eq - envp[i]) : 0;
-
-    for (size_t j = 0; eq != NULL && j < n_alias && rc == 0; j++) {
-      if (strlen(cfg_aliases[j].var) == n &&
-          memcmp(cfg_aliases[j].var, envp[i], n) == 0) {
-        rc = cfg_env_alias(work, &cfg_aliases[j], envp[i], n, err, errlen);
-      }
-    }
-  }
-  return rc;
-}
-
-static int cfg_env_generic(gs_config *work, char *const *envp, char *err,
-                           size_t errlen) {
-  size_t prefix = strlen(CFG_ENV_PREFIX);
-  int rc = 0;
-
-  for (size_t i = 0; envp[i] != NULL && rc == 0; i++) {
-    const char *eq = strchr(envp[i], '=');
-    size_t n = eq != NULL ? (size_t)(eq - envp[i]) : 0;
-    size_t row = 0;
-    int ide = -1;
-
-    if (n < prefix || strncmp(envp[i], CFG_ENV_PREFIX, prefix) != 0) {
-      continue;
-    }
-    if (cfg_env_find(envp[i], n, &row, &ide)) {
-      rc = cfg_env_set(work, envp[i], n, row, ide, err, errlen);
-    } else {
-      char name[CFG_TEXT_LEN];
-
-      cfg_excerpt(envp[i], n, CFG_NAME_BYTES, name, sizeof(name));
-      rc = GS_EINVAL;
-      cfg_msg(err, errlen,
-              "%s: unknown variable; the names are " CFG_ENV_PREFIX
-              "<SECTION>_<KEY> for the keys of the config file, such as "
-              "GITSPACE_ORCHESTRATOR_LOG_LEVEL",
-              name);
-    }
-  }
-  return rc;
-}
-
-static int cfg_env(gs_config *work, const void *arg, char *err, size_t errlen) {
-  char *const *envp = arg;
-  int rc = cfg_env_plan(work, envp, err, errlen);
-
-  if (rc == 0) {
-    rc = cfg_env_generic(work, envp, err, errlen);
-  }
-  return rc;
-}
-
-int gs_config_apply_env(gs_config *cfg, char *const *envp, char *err,
-                        size_t errlen) {
-  static char *const none[] = {NULL};
-
-  return cfg_transact(cfg, cfg_env, envp != NULL ? envp : none, err, errlen);
 }
 
 static void cfg_print_quoted(const char *s, FILE *out) {
