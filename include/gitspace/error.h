@@ -16,7 +16,11 @@ enum {
   GS_EIO = -EIO,
   GS_EPERM = -EPERM,
   GS_ENOTSOCK = -ENOTSOCK,
-  GS_EPROTO = -EPROTO
+  GS_EPROTO = -EPROTO,
+  GS_ETIMEDOUT = -ETIMEDOUT,
+  GS_ECONNREFUSED = -ECONNREFUSED,
+  GS_EACCES = -EACCES,
+  GS_EAGAIN = -EAGAIN
 };
 
 /* Returns a static English description of a GS_E* code. */
