@@ -15,7 +15,7 @@ exists bench/ alone is configured and built into BUILD_DIR/bench-baseline.
   -d PATH   daemon binary
   -b PATH   baseline binary (h2_echo)
   -C OPT    the daemon's option naming its config file (default: --config)
-  -r N      rounds, each runs every shape on both servers (default: 5)
+  -r N      rounds, each runs every shape on both servers (default: 7)
   -1 N      requests per run at -c1 -m1 (default: 50000)
   -4 N      requests per run at -c4 -m100 (default: 200000)
   -P        skip the extra runs that log each request for p50/p99
@@ -28,7 +28,7 @@ bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 daemon=""
 baseline=""
 config_opt="--config"
-rounds=5
+rounds=7
 n_c1=50000
 n_c4=200000
 percentiles=1
@@ -337,6 +337,26 @@ ratio() {
   awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f\n", a / b }'
 }
 
+# paired SHAPE COLUMN: the daemon/baseline ratio of each round, then the
+# median of those; a round's two runs are seconds apart, so this is less
+# exposed to slow drift than the ratio of medians.
+paired() {
+  awk -v h="$1" -v c="$2" '
+    $2 == h && $1 == "daemon" { d[$3] = $c }
+    $2 == h && $1 == "baseline" { b[$3] = $c }
+    END {
+      for (r in d) {
+        if (r in b && b[r] > 0) { printf "%.2f\n", d[r] / b[r] }
+      }
+    }' "$work/results" | sort -g | awk '
+    { v[NR] = $1; all = all (NR > 1 ? " " : "") $1 }
+    END {
+      if (NR == 0) { print "n/a"; exit }
+      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%s (median %.2f)\n", all, m
+    }'
+}
+
 report_shape() {
   local shape=$1 name args
 
@@ -381,6 +401,8 @@ report_targets() {
       if (r == "n/a") { print "n/a" } else {
         printf "%.0f%% -> %s\n", r * 100, (r >= 0.70 ? "met" : "NOT met")
       } }')"
+  echo "- per-round req/s ratios at \`-c4 -m100\`, sorted:" \
+    "$(paired c4m100 4)"
   echo "- idle VmRSS < 4 MiB (4096 KiB): ${idle} ->" \
     "$(awk -v k="$idle" 'BEGIN { print (k + 0 < 4096 ? "met" : "NOT met") }')"
 }
