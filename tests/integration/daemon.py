@@ -240,22 +240,41 @@ class Daemon:
 
 
 class DaemonTestCase(unittest.TestCase):
-    """One daemon for the whole class, stopped (and checked) at the end.
-    Each test ends by checking that the daemon still answers."""
+    """One daemon for the whole class, stopped (and checked) at the end; with
+    daemon_per_test, one per test, so that a crash or a sanitizer report
+    names the test that caused it. Each test ends by checking that the
+    daemon still answers."""
 
     daemon_config = None
     real_daemon = False
+    daemon_per_test = False
+
+    @classmethod
+    def _new_daemon(cls):
+        return Daemon(cls.daemon_config, real=cls.real_daemon).start()
 
     @classmethod
     def setUpClass(cls):
-        cls.daemon = Daemon(cls.daemon_config, real=cls.real_daemon).start()
+        cls.daemon = None if cls.daemon_per_test else cls._new_daemon()
 
     @classmethod
     def tearDownClass(cls):
-        cls.daemon.stop()
+        if cls.daemon is not None and not cls.daemon_per_test:
+            cls.daemon.stop()
+
+    def setUp(self):
+        if self.daemon_per_test:
+            self.daemon = self._new_daemon()
 
     def tearDown(self):
-        self.assert_serving(self.daemon)
+        if not self.daemon_per_test:
+            self.assert_serving(self.daemon)
+            return
+        try:
+            self.assert_serving(self.daemon)
+            self.daemon.stop()
+        finally:
+            self.daemon.kill()
 
     def assert_serving(self, daemon):
         if daemon.proc.poll() is not None:

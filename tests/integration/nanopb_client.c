@@ -4,7 +4,8 @@
  *
  *   nanopb_client SOCKET check [SERVICE]    health Check answers SERVING
  *   nanopb_client SOCKET resolve-image      ResolveImage is UNIMPLEMENTED
- *   nanopb_client SOCKET echo SIZE          SIZE random bytes round trip
+ *   nanopb_client SOCKET echo SIZE [N]      SIZE random bytes round trip,
+ *                                           N times (one connection each)
  *   nanopb_client SOCKET stream COUNT SIZE  COUNT generated messages arrive
  *
  * Exits 0 when the expectation holds, 1 when it does not, 2 on bad usage. */
@@ -192,7 +193,8 @@ static bool np_call(const char *socket_path, const char *path,
   curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, np_on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+  /* A response that stalls shows as a timeout, not a hung test. */
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
 
   rc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->http_status);
@@ -431,7 +433,7 @@ out:
   return rc;
 }
 
-static int np_cmd_echo(const char *sock, size_t size) {
+static int np_echo_once(const char *sock, size_t size, unsigned seed) {
   gitspace_testing_v1_EchoRequest req =
       gitspace_testing_v1_EchoRequest_init_zero;
   gitspace_testing_v1_EchoResponse out =
@@ -449,7 +451,7 @@ static int np_cmd_echo(const char *sock, size_t size) {
   if (payload == NULL) {
     return 1;
   }
-  srand(12345u + (unsigned)size);
+  srand(seed);
   for (size_t i = 0; i < size; i++) {
     payload[i] = (uint8_t)(rand() >> 7);
   }
@@ -482,7 +484,6 @@ static int np_cmd_echo(const char *sock, size_t size) {
             got.len, size);
     goto out;
   }
-  printf("Echo: %zu bytes round trip\n", size);
   rc = 0;
 
 out:
@@ -491,6 +492,18 @@ out:
   np_buf_free(&framed);
   free(payload);
   return rc;
+}
+
+/* `repeat` round trips, each on its own connection with its own payload. */
+static int np_cmd_echo(const char *sock, size_t size, uint32_t repeat) {
+  for (uint32_t i = 0; i < repeat; i++) {
+    if (np_echo_once(sock, size, 12345u + (unsigned)size + i) != 0) {
+      fprintf(stderr, "Echo: call %u of %u failed\n", i + 1, repeat);
+      return 1;
+    }
+  }
+  printf("Echo: %zu bytes round trip, %u times\n", size, repeat);
+  return 0;
 }
 
 static int np_cmd_stream(const char *sock, uint32_t count, uint32_t size) {
@@ -573,7 +586,7 @@ static bool np_parse_u32(const char *s, uint32_t *out) {
 static int np_usage(void) {
   fprintf(stderr, "usage: nanopb_client SOCKET check [SERVICE]\n"
                   "       nanopb_client SOCKET resolve-image\n"
-                  "       nanopb_client SOCKET echo SIZE\n"
+                  "       nanopb_client SOCKET echo SIZE [REPEAT]\n"
                   "       nanopb_client SOCKET stream COUNT SIZE\n");
   return 2;
 }
@@ -590,8 +603,13 @@ static int np_run(int argc, char **argv) {
   if (strcmp(cmd, "resolve-image") == 0 && argc == 3) {
     return np_cmd_resolve_image(sock);
   }
-  if (strcmp(cmd, "echo") == 0 && argc == 4 && np_parse_u32(argv[3], &a)) {
-    return np_cmd_echo(sock, a);
+  if (strcmp(cmd, "echo") == 0 && (argc == 4 || argc == 5) &&
+      np_parse_u32(argv[3], &a)) {
+    b = 1;
+    if (argc == 5 && (!np_parse_u32(argv[4], &b) || b == 0)) {
+      return np_usage();
+    }
+    return np_cmd_echo(sock, a, b);
   }
   if (strcmp(cmd, "stream") == 0 && argc == 5 && np_parse_u32(argv[3], &a) &&
       np_parse_u32(argv[4], &b)) {

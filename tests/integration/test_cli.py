@@ -137,7 +137,9 @@ class RunningDaemonTest(unittest.TestCase):
                     time.sleep(0.025)
                 finally:
                     probe.close()
-            self.assertIsNone(r.poll(), "daemon exited: " + r.stderr.read())
+            if r.poll() is not None:
+                self.fail("daemon exited with %d: %s"
+                          % (r.returncode, r.stderr.read()))
         finally:
             r.terminate()
             _, err = r.communicate(timeout=15)

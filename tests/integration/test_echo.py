@@ -53,6 +53,21 @@ class EchoTest(DaemonTestCase):
         self.assertEqual(len(resp.payload), 3 * MiB)
         self.assertTrue(resp.payload == pattern(3 * MiB), "pattern differs")
 
+    def test_large_responses_repeatedly(self):
+        # 100 generated 3 MiB responses, each on its own connection; each
+        # must arrive in well under its deadline.
+        for i in range(100):
+            with self.daemon.channel(BIG_CLIENT_OPTIONS) as ch:
+                start = time.monotonic()
+                try:
+                    resp = stub(ch).Echo(
+                        echo_pb2.EchoRequest(response_size=3 * MiB),
+                        timeout=10)
+                except grpc.RpcError as e:
+                    self.fail("call %d: %s after %.1f s" % (
+                        i, e.code(), time.monotonic() - start))
+                self.assertEqual(len(resp.payload), 3 * MiB)
+
     def test_echo_sizes_around_frame_boundaries(self):
         # HTTP/2 frames carry 16 KiB by default and the gRPC prefix adds 5
         # bytes: sizes near those edges catch framing mistakes.

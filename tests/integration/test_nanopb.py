@@ -34,6 +34,12 @@ class NanopbClientTest(DaemonTestCase):
     def test_echo_3mib_round_trip(self):
         self.client("echo", str(3 << 20))
 
+    def test_echo_3mib_many_times_without_stalling(self):
+        # libcurl drains the socket fast, which exposes output that is left
+        # in nghttp2 with no write pending: each call must finish (the
+        # client gives up on a call after 20 s).
+        self.client("echo", str(3 << 20), "60", timeout=600)
+
     def test_echo_small_and_empty(self):
         for size in ("0", "1", "127", "128", "16379", "16380", "70000"):
             self.client("echo", size)

@@ -184,6 +184,8 @@ class H2Client:
 class RawConnectionTest(DaemonTestCase):
     """Connection-level garbage: the connection closes, the daemon lives."""
 
+    daemon_per_test = True
+
     def test_garbage_instead_of_preface(self):
         s = self.daemon.raw_socket()
         s.sendall(os.urandom(64) + b"\x00" * 100)
@@ -242,7 +244,10 @@ class RawConnectionTest(DaemonTestCase):
 class RawStreamTest(DaemonTestCase):
     """Stream-level mistakes get an answer on the stream."""
 
+    daemon_per_test = True
+
     def setUp(self):
+        super().setUp()
         self.client = H2Client(self.daemon)
 
     def tearDown(self):
@@ -336,6 +341,33 @@ class RawStreamTest(DaemonTestCase):
             self.assertEqual(ex.grpc_status(), "4", ex)  # DEADLINE_EXCEEDED
         self.daemon.wait_log("echo.Echo -> cancelled", timeout=3)
 
+    def test_rst_stream_without_deadline(self):
+        # The client resets a call that has no grpc-timeout while the handler
+        # waits: the cancel hook runs, the handler finishes the call from it
+        # (as gs_call_on_cancel allows), and the daemon lives on.
+        body = grpc_message(echo_pb2.EchoRequest(
+            payload=b"x", delay_ms=10000).SerializeToString())
+        sid = self.client.request(ECHO_PATH, body)
+        self.client.pump(0.2)
+        self.client.conn.reset_stream(sid)
+        self.client.flush()
+        self.daemon.wait_log("echo.Echo -> cancelled", timeout=3)
+        # A second call on the same connection still works.
+        ok = grpc_message(
+            echo_pb2.EchoRequest(payload=b"again").SerializeToString())
+        ex = self.client.wait(self.client.request(ECHO_PATH, ok))
+        self.assertEqual(ex.grpc_status(), "0", ex)
+
+    def test_rst_stream_with_deadline(self):
+        body = grpc_message(echo_pb2.EchoRequest(
+            payload=b"x", delay_ms=10000).SerializeToString())
+        sid = self.client.request(ECHO_PATH, body,
+                                  headers=[("grpc-timeout", "20S")])
+        self.client.pump(0.2)
+        self.client.conn.reset_stream(sid)
+        self.client.flush()
+        self.daemon.wait_log("echo.Echo -> cancelled", timeout=3)
+
     def test_many_streams_then_rst_each(self):
         body = grpc_message(echo_pb2.EchoRequest(
             payload=b"x", delay_ms=10000).SerializeToString())
@@ -356,6 +388,8 @@ class RawStreamTest(DaemonTestCase):
 
 class RawDisconnectTest(DaemonTestCase):
     """Clients that vanish at awkward moments."""
+
+    daemon_per_test = True
 
     def test_disconnect_mid_message(self):
         c = H2Client(self.daemon)
