@@ -10,6 +10,7 @@ packages="
   python3 python3-grpcio python3-protobuf python3-h2 protobuf-compiler-grpc
   clang-format clang-tidy shellcheck
   nghttp2-client
+  docker-registry apache2-utils python3-jwt python3-cryptography
 "
 
 missing=""
