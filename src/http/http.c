@@ -535,9 +535,13 @@ void gs_http_close(gs_http *http, void (*done)(void *data), void *data) {
   http->closing = true;
   http->closed = done;
   http->closed_data = data;
-  while (http->requests != NULL) {
-    gs_http_cancel(http->requests);
+  for (gs_http_request *req = http->requests; req != NULL;) {
+    gs_http_request *next = req->next;
+
+    http_request_free(req);
+    req = next;
   }
+  http->requests = NULL;
   /* Cleaning up the multi handle removes its sockets, closing our polls. */
   curl_multi_cleanup(http->multi);
   http->multi = NULL;
