@@ -401,8 +401,8 @@ report_targets() {
       if (r == "n/a") { print "n/a" } else {
         printf "%.0f%% -> %s\n", r * 100, (r >= 0.70 ? "met" : "NOT met")
       } }')"
-  echo "- per-round req/s ratios at \`-c4 -m100\`, sorted:" \
-    "$(paired c4m100 4)"
+  echo "- per-round req/s ratios at \`-c4 -m100\`, sorted:"
+  echo "  $(paired c4m100 4)"
   echo "- idle VmRSS < 4 MiB (4096 KiB): ${idle} ->" \
     "$(awk -v k="$idle" 'BEGIN { print (k + 0 < 4096 ? "met" : "NOT met") }')"
 }
