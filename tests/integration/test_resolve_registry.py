@@ -13,6 +13,7 @@ The harness itself is checked first (HarnessTest), without the daemon.
 import base64
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -219,6 +220,18 @@ class ResolveTestCase(unittest.TestCase):
                     self.fail("ResolveImage is UNIMPLEMENTED: %s"
                               % e.details())
                 raise
+
+    def wait_log_line(self, d, pattern, timeout=3.0):
+        """The first line of the daemon's log matching `pattern`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in d.log().splitlines():
+                if re.search(pattern, line):
+                    return line
+            if time.monotonic() > deadline:
+                self.fail("no log line matches %r\n%s"
+                          % (pattern, d.describe()))
+            time.sleep(0.05)
 
     def describe(self, resp, extra=""):
         text = "response:\n%s" % resp
@@ -507,11 +520,16 @@ class _AuthModeTests:
         mark = self.registry.mark()
         req = pb.ResolveImageRequest(gitspace_id="gs-many",
                                      ide_type="vs_code_web")
-        with d.channel() as ch:
-            stub = pb_grpc.OrchestratorStub(ch)
-            futures = [stub.ResolveImage.future(req, timeout=30)
-                       for _ in range(100)]
+        # 100 calls at once, over four connections.
+        channels = [d.channel() for _ in range(4)]
+        try:
+            stubs = [pb_grpc.OrchestratorStub(ch) for ch in channels]
+            futures = [stubs[i % 4].ResolveImage.future(req, timeout=30)
+                       for i in range(100)]
             responses = [f.result() for f in futures]
+        finally:
+            for ch in channels:
+                ch.close()
         report = self.registry_report(mark)
         for resp in responses:
             self.assert_prebuilt_found(resp, self.address, tag,
@@ -738,6 +756,12 @@ class SilentRegistryTest(ResolveTestCase):
                                         cm.exception.details(),
                                         d.describe()))
         self.assertLess(elapsed, 0.3 + 0.7, d.describe())
+        # The daemon itself ended the call at its deadline (the client
+        # gives up on its own too, so its clock alone proves nothing).
+        line = self.wait_log_line(
+            d, r"/ResolveImage -> (DEADLINE_EXCEEDED|CANCELLED)\b")
+        ms = re.search(r" ([0-9.]+) ms$", line)
+        self.assertTrue(ms and float(ms.group(1)) < 1000, line)
 
         # The daemon still serves: health, a call needing no registry, and
         # a verified call that times out again on its own.
