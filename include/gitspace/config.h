@@ -15,6 +15,17 @@
 #define GS_DEFAULT_BASE_IMAGE                                                  \
   "mcr.microsoft.com/devcontainers/base:dev-ubuntu-24.04"
 
+#define GS_CONFIG_LIST_MAX 64 /* items of a gs_config_strings, at most */
+
+/* A list of strings, owned by the config like every other string. When
+ * n > 0, items[0] .. items[n - 1] are set and items[n] is NULL, so `items`
+ * can be passed where a NULL-terminated array is wanted; an empty list has
+ * items == NULL and n == 0. */
+typedef struct gs_config_strings {
+  char **items;
+  size_t n;
+} gs_config_strings;
+
 /* Every string is owned by the config and freed by gs_config_free. */
 typedef struct gs_config {
   struct {
@@ -37,10 +48,29 @@ typedef struct gs_config {
     bool enabled;     /* default true */
     char *registry;   /* default GS_DEFAULT_REGISTRY */
     char *base_image; /* default GS_DEFAULT_BASE_IMAGE */
-    bool verify;      /* ask the registry; default false */
+    bool verify;      /* ask the registry; default true */
+    /* Repositories ("ghcr.io/acme/runtime") whose images also count as
+     * prebuilt, besides `registry`; default empty. */
+    gs_config_strings extra_repositories;
+    /* When the registry's answer is indefinite (unreachable, timed out,
+     * rate-limited): true falls back to `base_image`, false keeps the
+     * prebuilt image; default false. */
+    bool fallback_on_indefinite;
     /* Per IDE: a bare tag joined to `registry`, or a full reference. */
     char *catalog[GS_IDE_COUNT];
   } prebuilt;
+  struct {
+    unsigned timeout_ms; /* one lookup, tokens included; default 5000 */
+    /* Docker config.json with credentials; the file holds secrets, its
+     * path does not. NULL (default): anonymous only. */
+    char *auth_file;
+    char *ca_file; /* PEM bundle; NULL (default): the system's */
+    /* Hosts ("host" or "host:port") reached over plain HTTP; default
+     * empty. */
+    gs_config_strings insecure_hosts;
+    unsigned cache_ttl_ms;          /* found answers; default 600000 */
+    unsigned negative_cache_ttl_ms; /* definite "no" answers; default 30000 */
+  } registry;
 } gs_config;
 
 /* Fills `cfg` with the defaults. Returns 0 or GS_ENOMEM; on error `cfg` is
@@ -63,7 +93,9 @@ int gs_config_load_string(gs_config *cfg, const char *name, const char *yaml,
  * (GITSPACE_PREBUILT_IMAGES_ENABLED, _REGISTRY, GITSPACE_PREBUILT_IMAGE_VSCODE,
  * _CURSOR, _WINDSURF, _JETBRAINS) apply first, then
  * GITSPACE_ORCHESTRATOR_<SECTION>_<KEY> variables, which win; an unknown
- * GITSPACE_ORCHESTRATOR_* variable is an error. Returns 0, GS_EINVAL or
+ * GITSPACE_ORCHESTRATOR_* variable is an error. A list is written as
+ * comma-separated items, each trimmed of spaces; an empty value is the
+ * empty list, and replaces the file's list. Returns 0, GS_EINVAL or
  * GS_ENOMEM; on error `cfg` is unchanged and `err` names the variable. */
 int gs_config_apply_env(gs_config *cfg, char *const *envp, char *err,
                         size_t errlen);

@@ -14,6 +14,9 @@
 #define CFG_MIB (1024ull * CFG_KIB)
 #define CFG_GIB (1024ull * CFG_MIB)
 #define CFG_SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define CFG_SECOND 1000ull
+#define CFG_MINUTE (60 * CFG_SECOND)
+#define CFG_HOUR (60 * CFG_MINUTE)
 
 /* The offset of `field`, which must have the C type `ctype`: a schema row
  * whose type does not match the struct does not compile. (A type name
@@ -63,10 +66,33 @@ const gs_config_key gs_config_schema[] = {
              prebuilt.base_image, char *),
      .min = 1, .max = 1024, .def_str = GS_DEFAULT_BASE_IMAGE},
     {CFG_ROW("prebuilt_images", "verify", GS_CFG_BOOL, prebuilt.verify, bool),
+     .max = 1, .def = 1},
+    {CFG_ROW("prebuilt_images", "extra_repositories", GS_CFG_STRING_LIST,
+             prebuilt.extra_repositories, gs_config_strings),
+     .min = 1, .max = 255},
+    {CFG_ROW("prebuilt_images", "fallback_on_indefinite", GS_CFG_BOOL,
+             prebuilt.fallback_on_indefinite, bool),
      .max = 1, .def = 0},
     {CFG_ROW("prebuilt_images", "catalog", GS_CFG_IDE_MAP, prebuilt.catalog,
              char **),
      .min = 1, .max = 1024},
+    {CFG_ROW("registry", "timeout_ms", GS_CFG_MS, registry.timeout_ms,
+             unsigned),
+     .min = 100, .max = 120 * CFG_SECOND, .def = 5 * CFG_SECOND},
+    {CFG_ROW("registry", "auth_file", GS_CFG_STRING, registry.auth_file,
+             char *),
+     .min = 1, .max = PATH_MAX - 1, .flags = GS_CFG_NULLABLE},
+    {CFG_ROW("registry", "ca_file", GS_CFG_STRING, registry.ca_file, char *),
+     .min = 1, .max = PATH_MAX - 1, .flags = GS_CFG_NULLABLE},
+    {CFG_ROW("registry", "insecure_hosts", GS_CFG_STRING_LIST,
+             registry.insecure_hosts, gs_config_strings),
+     .min = 1, .max = 255},
+    {CFG_ROW("registry", "cache_ttl_ms", GS_CFG_MS, registry.cache_ttl_ms,
+             unsigned),
+     .min = 0, .max = 24 * CFG_HOUR, .def = 10 * CFG_MINUTE},
+    {CFG_ROW("registry", "negative_cache_ttl_ms", GS_CFG_MS,
+             registry.negative_cache_ttl_ms, unsigned),
+     .min = 0, .max = CFG_HOUR, .def = 30 * CFG_SECOND},
 };
 
 const size_t gs_config_schema_len =
@@ -328,18 +354,22 @@ static bool cfg_parse_number(const gs_config_key *row, const char *s,
     break;
   case GS_CFG_STRING:
   case GS_CFG_IDE_MAP:
+  case GS_CFG_STRING_LIST:
     break;
   }
   return ok && *out >= row->min && *out <= row->max;
 }
 
 static bool cfg_is_text(const gs_config_key *row) {
-  return row->type == GS_CFG_STRING || row->type == GS_CFG_IDE_MAP;
+  return row->type == GS_CFG_STRING || row->type == GS_CFG_IDE_MAP ||
+         row->type == GS_CFG_STRING_LIST;
 }
 
-/* Whether `in` is valid for `row`; numbers are parsed into `*num`. */
-static bool cfg_input_ok(const gs_config_key *row, const gs_config_input *in,
-                         unsigned long long *num) {
+/* Whether `in` is valid for `row` (`element`: one entry of an IDE map or
+ * one item of a list); numbers are parsed into `*num`. A whole list takes
+ * only a null, meaning empty: its items are checked one by one. */
+static bool cfg_input_ok(const gs_config_key *row, bool element,
+                         const gs_config_input *in, unsigned long long *num) {
   bool scalar =
       in->shape == NULL && !in->null && memchr(in->text, '\0', in->len) == NULL;
   bool unset = in->shape == NULL && (in->null || in->len == 0) &&
@@ -347,7 +377,9 @@ static bool cfg_input_ok(const gs_config_key *row, const gs_config_input *in,
   bool ok = unset;
 
   *num = 0;
-  if (!unset && scalar && cfg_is_text(row)) {
+  if (row->type == GS_CFG_STRING_LIST && !element) {
+    ok = in->shape == NULL && in->null;
+  } else if (!unset && scalar && cfg_is_text(row)) {
     ok = in->len >= row->min && in->len <= row->max &&
          cfg_text_ok(in->text, in->len);
   } else if (!unset && scalar) {
@@ -410,6 +442,16 @@ void gs_config_expect(const gs_config_key *row, bool element, char *buf,
   switch (row->type) {
   case GS_CFG_STRING:
     cfg_expect_text(row, false, buf, len);
+    break;
+  case GS_CFG_STRING_LIST:
+    if (element) {
+      cfg_expect_text(row, false, buf, len);
+    } else {
+      snprintf(buf, len,
+               "a list of strings (up to %d, each of %llu to %llu bytes "
+               "without control characters)",
+               GS_CONFIG_LIST_MAX, row->min, row->max);
+    }
     break;
   case GS_CFG_IDE_MAP:
     if (element) {
@@ -495,6 +537,57 @@ static char *const *cfg_slot_const(const gs_config *cfg,
   return (char *const *)cfg_field_const(cfg, row) + i;
 }
 
+static gs_config_strings *cfg_list(gs_config *cfg, const gs_config_key *row) {
+  return cfg_field(cfg, row);
+}
+
+static const gs_config_strings *cfg_list_const(const gs_config *cfg,
+                                               const gs_config_key *row) {
+  return cfg_field_const(cfg, row);
+}
+
+static void cfg_list_free(gs_config_strings *list) {
+  for (size_t i = 0; i < list->n; i++) {
+    free(list->items[i]);
+  }
+  free(list->items);
+  list->items = NULL;
+  list->n = 0;
+}
+
+/* Appends a copy of `text`, keeping items[n] NULL. */
+static int cfg_list_push(gs_config_strings *list, const char *text,
+                         size_t len) {
+  char *copy = cfg_strndup(text, len);
+  char **items = NULL;
+  int rc = 0;
+
+  if (copy != NULL) {
+    items = realloc(list->items, (list->n + 2) * sizeof(*items));
+  }
+  if (items == NULL) {
+    rc = GS_ENOMEM;
+    free(copy);
+  } else {
+    items[list->n] = copy;
+    items[list->n + 1] = NULL;
+    list->items = items;
+    list->n++;
+  }
+  return rc;
+}
+
+/* Makes `dst` (empty) an independent copy of `src`; on error `dst` is
+ * freeable. */
+static int cfg_list_copy(gs_config_strings *dst, const gs_config_strings *src) {
+  int rc = 0;
+
+  for (size_t i = 0; i < src->n && rc == 0; i++) {
+    rc = cfg_list_push(dst, src->items[i], strlen(src->items[i]));
+  }
+  return rc;
+}
+
 /* Replaces the string in `slot` by a copy of `text` (NULL clears it). */
 static int cfg_store_text(char **slot, const char *text, size_t len) {
   int rc = 0;
@@ -522,6 +615,9 @@ static int cfg_store(gs_config *cfg, const gs_config_key *row, size_t ide,
   case GS_CFG_STRING:
   case GS_CFG_IDE_MAP:
     rc = cfg_store_text(cfg_slot(cfg, row, ide), text, len);
+    break;
+  case GS_CFG_STRING_LIST:
+    cfg_list_free(field); /* only a null reaches here: an empty list */
     break;
   case GS_CFG_UINT:
   case GS_CFG_MS:
@@ -551,7 +647,7 @@ int gs_config_set(gs_config *cfg, const gs_config_key *row, int ide,
   bool element = row->type == GS_CFG_IDE_MAP && ide >= 0;
 
   if ((row->type == GS_CFG_IDE_MAP && !element) ||
-      !cfg_input_ok(row, in, &num)) {
+      !cfg_input_ok(row, element, in, &num)) {
     rc = GS_EINVAL;
   } else if (in->null || (in->len == 0 && cfg_is_text(row))) {
     rc = cfg_store(cfg, row, element ? (size_t)ide : 0, NULL, 0, 0);
@@ -562,6 +658,38 @@ int gs_config_set(gs_config *cfg, const gs_config_key *row, int ide,
     cfg_why(row, element, in, why, whylen);
   } else if (rc == GS_ENOMEM) {
     snprintf(why, whylen, "out of memory");
+  }
+  return rc;
+}
+
+void gs_config_strings_clear(gs_config *cfg, const gs_config_key *row) {
+  cfg_list_free(cfg_list(cfg, row));
+}
+
+int gs_config_strings_add(gs_config *cfg, const gs_config_key *row,
+                          const gs_config_input *in, char *why, size_t whylen) {
+  gs_config_strings *list = cfg_list(cfg, row);
+  unsigned long long num = 0;
+  int rc = 0;
+
+  if (list->n >= GS_CONFIG_LIST_MAX) {
+    char expect[GS_CFG_TEXT_LEN];
+
+    rc = GS_EINVAL;
+    gs_config_expect(row, false, expect, sizeof(expect));
+    snprintf(why, whylen, "expected %s, got more than %d items", expect,
+             GS_CONFIG_LIST_MAX);
+  } else if (!cfg_input_ok(row, true, in, &num)) {
+    char item[GS_CFG_WHY_LEN];
+
+    rc = GS_EINVAL;
+    cfg_why(row, true, in, item, sizeof(item));
+    snprintf(why, whylen, "item %zu: %s", list->n + 1, item);
+  } else {
+    rc = cfg_list_push(list, in->text, in->len);
+    if (rc != 0) {
+      snprintf(why, whylen, "out of memory");
+    }
   }
   return rc;
 }
@@ -606,6 +734,9 @@ void gs_config_free(gs_config *cfg) {
       free(*slot);
       *slot = NULL;
     }
+    if (row->type == GS_CFG_STRING_LIST) {
+      cfg_list_free(cfg_list(cfg, row));
+    }
   }
 }
 
@@ -620,6 +751,9 @@ static int cfg_copy(gs_config *dst, const gs_config *src) {
     for (size_t j = 0; j < cfg_slot_count(row); j++) {
       *cfg_slot(dst, row, j) = NULL;
     }
+    if (row->type == GS_CFG_STRING_LIST) {
+      *cfg_list(dst, row) = (gs_config_strings){NULL, 0};
+    }
   }
   for (size_t i = 0; i < gs_config_schema_len && rc == 0; i++) {
     const gs_config_key *row = &gs_config_schema[i];
@@ -628,6 +762,9 @@ static int cfg_copy(gs_config *dst, const gs_config *src) {
       const char *s = *cfg_slot_const(src, row, j);
 
       rc = cfg_store_text(cfg_slot(dst, row, j), s, s != NULL ? strlen(s) : 0);
+    }
+    if (rc == 0 && row->type == GS_CFG_STRING_LIST) {
+      rc = cfg_list_copy(cfg_list(dst, row), cfg_list_const(src, row));
     }
   }
   return rc;
@@ -700,7 +837,26 @@ static void cfg_print_number(const gs_config *cfg, const gs_config_key *row,
     break;
   case GS_CFG_STRING:
   case GS_CFG_IDE_MAP:
+  case GS_CFG_STRING_LIST:
     break;
+  }
+}
+
+/* A flow sequence, ["a", "b"], or [] when empty; a secret list that is not
+ * empty is masked whole. */
+static void cfg_print_list(const gs_config *cfg, const gs_config_key *row,
+                           FILE *out) {
+  const gs_config_strings *list = cfg_list_const(cfg, row);
+
+  if (list->n > 0 && (row->flags & GS_CFG_SECRET) != 0) {
+    fputs("\"<redacted>\"", out);
+  } else {
+    fputc('[', out);
+    for (size_t i = 0; i < list->n; i++) {
+      fputs(i > 0 ? ", " : "", out);
+      cfg_print_quoted(list->items[i], out);
+    }
+    fputc(']', out);
   }
 }
 
@@ -717,6 +873,8 @@ static void cfg_print_row(const gs_config *cfg, const gs_config_key *row,
     fprintf(out, "  %s: ", row->key);
     if (row->type == GS_CFG_STRING) {
       cfg_print_text(row, *cfg_slot_const(cfg, row, 0), out);
+    } else if (row->type == GS_CFG_STRING_LIST) {
+      cfg_print_list(cfg, row, out);
     } else if ((row->flags & GS_CFG_SECRET) != 0) {
       fputs("\"<redacted>\"", out);
     } else {

@@ -89,15 +89,59 @@ static size_t cfg_row_find(const char *section, const char *key) {
   return i;
 }
 
+/* Drops the spaces around `*text` (`*len` bytes). */
+static void cfg_env_trim(const char **text, size_t *len) {
+  while (*len > 0 && (*text)[0] == ' ') {
+    (*text)++;
+    (*len)--;
+  }
+  while (*len > 0 && (*text)[*len - 1] == ' ') {
+    (*len)--;
+  }
+}
+
+/* Sets a list from comma-separated items, each trimmed of spaces; an empty
+ * value (or only spaces) is an empty list. An empty item, as in "a,,b" or
+ * "a,", is refused like any string too short. */
+static int cfg_env_set_list(gs_config *work, const gs_config_key *row,
+                            const char *value, char *why, size_t whylen) {
+  size_t len = strlen(value);
+  int rc = 0;
+  bool more = true;
+
+  gs_config_strings_clear(work, row);
+  cfg_env_trim(&value, &len);
+  more = len > 0;
+  while (rc == 0 && more) {
+    const char *comma = memchr(value, ',', len);
+    size_t item = comma != NULL ? (size_t)(comma - value) : len;
+    gs_config_input in = {value, item, false, NULL};
+
+    cfg_env_trim(&in.text, &in.len);
+    rc = gs_config_strings_add(work, row, &in, why, whylen);
+    more = comma != NULL;
+    if (more) {
+      value = comma + 1;
+      len -= item + 1;
+    }
+  }
+  return rc;
+}
+
 static int cfg_env_set(gs_config *work, const char *var, size_t n, size_t row,
                        int ide, char *err, size_t errlen) {
+  const gs_config_key *key = &gs_config_schema[row];
   const char *value = var + n + 1;
   gs_config_input in = {value, strlen(value), false, NULL};
   char why[GS_CFG_WHY_LEN];
   char name[GS_CFG_TEXT_LEN];
-  int rc =
-      gs_config_set(work, &gs_config_schema[row], ide, &in, why, sizeof(why));
+  int rc = 0;
 
+  if (key->type == GS_CFG_STRING_LIST) {
+    rc = cfg_env_set_list(work, key, value, why, sizeof(why));
+  } else {
+    rc = gs_config_set(work, key, ide, &in, why, sizeof(why));
+  }
   if (rc != 0) {
     gs_config_excerpt(var, n, GS_CFG_NAME_BYTES, name, sizeof(name));
     gs_config_msg(err, errlen, "%s: %s", name, why);

@@ -40,15 +40,26 @@ void gs_config_list_add(char *buf, size_t len, const char *word);
 void gs_config_excerpt(const char *text, size_t len, size_t max, char *out,
                        size_t outlen);
 
-/* Describes what `row` accepts; `element` for one entry of an IDE map. */
+/* Describes what `row` accepts; `element` for one entry of an IDE map or
+ * one item of a list. */
 void gs_config_expect(const gs_config_key *row, bool element, char *buf,
                       size_t len);
 
 /* Validates `in` for `row` (element `ide` of an IDE map, or -1) and stores
- * a copy in `cfg`. Returns 0, GS_ENOMEM, or GS_EINVAL with the reason in
- * `why`. */
+ * a copy in `cfg`. A string list takes only a null here, meaning empty; its
+ * items go through gs_config_strings_add. Returns 0, GS_ENOMEM, or
+ * GS_EINVAL with the reason in `why`. */
 int gs_config_set(gs_config *cfg, const gs_config_key *row, int ide,
                   const gs_config_input *in, char *why, size_t whylen);
+
+/* Empties the string list of `row` in `cfg`. */
+void gs_config_strings_clear(gs_config *cfg, const gs_config_key *row);
+
+/* Validates `in` as the next item of the string list of `row` and appends a
+ * copy to it in `cfg`. Returns 0, GS_ENOMEM, or GS_EINVAL with the reason
+ * in `why` (the item is not a valid string, or the list is full). */
+int gs_config_strings_add(gs_config *cfg, const gs_config_key *row,
+                          const gs_config_input *in, char *why, size_t whylen);
 
 /* Runs `apply` on a copy of `cfg` and keeps the copy only on success, so a
  * failed pass leaves `cfg` as it was. */

@@ -17,7 +17,8 @@ typedef enum {
   GS_CFG_BOOL,       /* bool */
   GS_CFG_LOG_LEVEL,  /* gs_log_level */
   GS_CFG_LOG_FORMAT, /* gs_log_format */
-  GS_CFG_IDE_MAP     /* char *[GS_IDE_COUNT]; one string per IDE type */
+  GS_CFG_IDE_MAP,    /* char *[GS_IDE_COUNT]; one string per IDE type */
+  GS_CFG_STRING_LIST /* gs_config_strings; min/max bound each item */
 } gs_config_type;
 
 enum {
@@ -30,8 +31,8 @@ typedef struct gs_config_key {
   const char *key;     /* key in the section, e.g. "max_connections" */
   gs_config_type type;
   size_t offset;          /* of the field in gs_config */
-  unsigned long long min; /* smallest value, or shortest string */
-  unsigned long long max; /* largest value, or longest string */
+  unsigned long long min; /* smallest value, or shortest string or item */
+  unsigned long long max; /* largest value, or longest string or item */
   unsigned long long def; /* default of a number, mode or bool */
   const char *def_str;    /* default of a string; IDE maps use ide.h tags */
   unsigned flags;         /* GS_CFG_NULLABLE, GS_CFG_SECRET */

@@ -229,22 +229,77 @@ static int cfg_read_mapping(cfg_reader *r, const char *path, const char *what,
   return rc;
 }
 
+/* Turns what gs_config_set or gs_config_strings_add said about the value
+ * at `ev` into the reader's message; returns `rc`. */
+static int cfg_set_result(cfg_reader *r, const yaml_event_t *ev,
+                          const char *path, int rc, const char *why) {
+  if (rc == GS_EINVAL) {
+    rc = cfg_fail(r, cfg_line(ev), path, "%s", why);
+  } else if (rc != 0) {
+    gs_config_msg(r->err, r->errlen, "%s: %s", r->name, why);
+  }
+  return rc;
+}
+
+static int cfg_set_event(cfg_reader *r, const yaml_event_t *ev,
+                         const char *path, size_t row, int ide) {
+  gs_config_input in = cfg_event_input(ev);
+  char why[GS_CFG_WHY_LEN];
+  int rc =
+      gs_config_set(r->cfg, &gs_config_schema[row], ide, &in, why, sizeof(why));
+
+  return cfg_set_result(r, ev, path, rc, why);
+}
+
 static int cfg_read_scalar(cfg_reader *r, const char *path, size_t row,
                            int ide) {
   yaml_event_t ev;
   int rc = cfg_next(r, path, &ev);
 
   if (rc == 0) {
-    gs_config_input in = cfg_event_input(&ev);
-    char why[GS_CFG_WHY_LEN];
+    rc = cfg_set_event(r, &ev, path, row, ide);
+  }
+  yaml_event_delete(&ev);
+  return rc;
+}
 
-    rc = gs_config_set(r->cfg, &gs_config_schema[row], ide, &in, why,
-                       sizeof(why));
-    if (rc == GS_EINVAL) {
-      rc = cfg_fail(r, cfg_line(&ev), path, "%s", why);
-    } else if (rc != 0) {
-      gs_config_msg(r->err, r->errlen, "%s: %s", r->name, why);
+/* Reads the items of a sequence, which has started, into an empty list. An
+ * item that is not a scalar stops the reading at once, so nothing nested
+ * is ever walked. */
+static int cfg_read_items(cfg_reader *r, const char *path, size_t row) {
+  const gs_config_key *key = &gs_config_schema[row];
+  int rc = 0;
+  bool done = false;
+
+  gs_config_strings_clear(r->cfg, key);
+  while (rc == 0 && !done) {
+    yaml_event_t ev;
+
+    rc = cfg_next(r, path, &ev);
+    if (rc == 0 && ev.type == YAML_SEQUENCE_END_EVENT) {
+      done = true;
+    } else if (rc == 0) {
+      gs_config_input in = cfg_event_input(&ev);
+      char why[GS_CFG_WHY_LEN];
+
+      rc = gs_config_strings_add(r->cfg, key, &in, why, sizeof(why));
+      rc = cfg_set_result(r, &ev, path, rc, why);
     }
+    yaml_event_delete(&ev);
+  }
+  return rc;
+}
+
+/* Reads a list value: a sequence of strings, or null for an empty list.
+ * Anything else is refused by gs_config_set. */
+static int cfg_read_list(cfg_reader *r, const char *path, size_t row) {
+  yaml_event_t ev;
+  int rc = cfg_next(r, path, &ev);
+
+  if (rc == 0 && ev.type == YAML_SEQUENCE_START_EVENT) {
+    rc = cfg_read_items(r, path, row);
+  } else if (rc == 0) {
+    rc = cfg_set_event(r, &ev, path, row, -1);
   }
   yaml_event_delete(&ev);
   return rc;
@@ -315,6 +370,8 @@ static int cfg_section_key(cfg_reader *r, const yaml_event_t *key,
 
     gs_config_expect(&gs_config_schema[row], false, what, sizeof(what));
     rc = cfg_read_mapping(r, path, what, cfg_catalog_key, row);
+  } else if (rc == 0 && gs_config_schema[row].type == GS_CFG_STRING_LIST) {
+    rc = cfg_read_list(r, path, row);
   } else if (rc == 0) {
     rc = cfg_read_scalar(r, path, row, -1);
   }

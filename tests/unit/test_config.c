@@ -103,11 +103,21 @@ static void test_gs_config_init_defaults(void **state) {
   assert_true(cfg.prebuilt.enabled);
   assert_string_equal(cfg.prebuilt.registry, GS_DEFAULT_REGISTRY);
   assert_string_equal(cfg.prebuilt.base_image, GS_DEFAULT_BASE_IMAGE);
-  assert_false(cfg.prebuilt.verify);
+  assert_true(cfg.prebuilt.verify);
+  assert_null(cfg.prebuilt.extra_repositories.items);
+  assert_int_equal(cfg.prebuilt.extra_repositories.n, 0);
+  assert_false(cfg.prebuilt.fallback_on_indefinite);
   for (int i = 0; i < GS_IDE_COUNT; i++) {
     assert_string_equal(cfg.prebuilt.catalog[i],
                         gs_ide_get((gs_ide)i)->default_tag);
   }
+  assert_int_equal(cfg.registry.timeout_ms, 5000);
+  assert_null(cfg.registry.auth_file);
+  assert_null(cfg.registry.ca_file);
+  assert_null(cfg.registry.insecure_hosts.items);
+  assert_int_equal(cfg.registry.insecure_hosts.n, 0);
+  assert_int_equal(cfg.registry.cache_ttl_ms, 600000);
+  assert_int_equal(cfg.registry.negative_cache_ttl_ms, 30000);
   gs_config_free(&cfg);
   gs_config_free(&cfg); /* freeing twice is harmless */
 }
@@ -163,6 +173,54 @@ static const good_case good_cases[] = {
     {"prebuilt_images:\n  verify: ON\n", "prebuilt_images.verify", "true"},
     {"prebuilt_images:\n  verify: 1\n", "prebuilt_images.verify", "true"},
     {"prebuilt_images:\n  verify: True\n", "prebuilt_images.verify", "true"},
+    {"prebuilt_images:\n  verify: no\n", "prebuilt_images.verify", "false"},
+    {"prebuilt_images:\n  fallback_on_indefinite: yes\n",
+     "prebuilt_images.fallback_on_indefinite", "true"},
+    {"prebuilt_images:\n  fallback_on_indefinite: false\n",
+     "prebuilt_images.fallback_on_indefinite", "false"},
+    /* String lists: flow or block, empty, null; scalars are text. */
+    {"prebuilt_images:\n  extra_repositories: [ghcr.io/a/rt, r.local:5000/b]\n",
+     "prebuilt_images.extra_repositories",
+     "[\"ghcr.io/a/rt\", \"r.local:5000/b\"]"},
+    {"prebuilt_images:\n  extra_repositories:\n    - a.io/b\n    - c.io/d\n",
+     "prebuilt_images.extra_repositories", "[\"a.io/b\", \"c.io/d\"]"},
+    {"prebuilt_images:\n  extra_repositories:\n  - a.io/b\n  verify: no\n",
+     "prebuilt_images.extra_repositories", "[\"a.io/b\"]"},
+    {"prebuilt_images:\n  extra_repositories: []\n",
+     "prebuilt_images.extra_repositories", "[]"},
+    {"prebuilt_images:\n  extra_repositories: ~\n",
+     "prebuilt_images.extra_repositories", "[]"},
+    {"prebuilt_images:\n  extra_repositories:\n",
+     "prebuilt_images.extra_repositories", "[]"},
+    {"prebuilt_images:\n  extra_repositories: [a.io/b, ]\n",
+     "prebuilt_images.extra_repositories", "[\"a.io/b\"]"},
+    {"prebuilt_images:\n  extra_repositories: !!seq [\"x, y\", 'z]']\n",
+     "prebuilt_images.extra_repositories", "[\"x, y\", \"z]\"]"},
+    {"registry:\n  insecure_hosts: [localhost:5000, 10.0.0.1, 1, true, ~x]\n",
+     "registry.insecure_hosts",
+     "[\"localhost:5000\", \"10.0.0.1\", \"1\", \"true\", \"~x\"]"},
+    {"registry:\n  insecure_hosts: [\"null\"]\n", "registry.insecure_hosts",
+     "[\"null\"]"},
+    {"registry:\n  insecure_hosts: []\n", "registry.insecure_hosts", "[]"},
+    {"registry:\n  timeout_ms: 100ms\n", "registry.timeout_ms", "100"},
+    {"registry:\n  timeout_ms: 120s\n", "registry.timeout_ms", "120000"},
+    {"registry:\n  timeout_ms: 2500\n", "registry.timeout_ms", "2500"},
+    {"registry:\n  auth_file: /etc/gso/auth.json\n", "registry.auth_file",
+     "\"/etc/gso/auth.json\""},
+    {"registry:\n  auth_file: ~\n", "registry.auth_file", "null"},
+    {"registry:\n  auth_file: \"\"\n", "registry.auth_file", "null"},
+    {"registry:\n  ca_file: /etc/ssl/certs/ca.pem\n", "registry.ca_file",
+     "\"/etc/ssl/certs/ca.pem\""},
+    {"registry:\n  ca_file:\n", "registry.ca_file", "null"},
+    {"registry:\n  cache_ttl_ms: 0\n", "registry.cache_ttl_ms", "0"},
+    {"registry:\n  cache_ttl_ms: 86400s\n", "registry.cache_ttl_ms",
+     "86400000"},
+    {"registry:\n  negative_cache_ttl_ms: 3600s\n",
+     "registry.negative_cache_ttl_ms", "3600000"},
+    {"registry:\n  negative_cache_ttl_ms: 0\n",
+     "registry.negative_cache_ttl_ms", "0"},
+    {"registry: {}\n", "registry.timeout_ms", "5000"},
+    {"registry:\n", "registry.cache_ttl_ms", "600000"},
     {"prebuilt_images:\n  registry: registry.local:5000/ide\n",
      "prebuilt_images.registry", "\"registry.local:5000/ide\""},
     {"prebuilt_images:\n  base_image: ubuntu:24.04\n",
@@ -222,11 +280,22 @@ static void test_gs_config_load_string_full_file(void **state) {
       "  enabled: off\n"
       "  registry: registry.example.com:5000/team/runtime\n"
       "  base_image: mcr.microsoft.com/devcontainers/base:ubuntu\n"
-      "  verify: on\n"
+      "  verify: off\n"
+      "  extra_repositories:\n"
+      "    - ghcr.io/acme/runtime\n"
+      "    - registry.local:5000/ide\n"
+      "  fallback_on_indefinite: true\n"
       "  catalog:\n"
       "    vs_code: vscode-v4.23.1\n"
       "    goland: ghcr.io/acme/goland@sha256:"
-      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+      "registry:\n"
+      "  timeout_ms: 2s\n"
+      "  auth_file: /etc/gso/docker-config.json\n"
+      "  ca_file: /etc/gso/ca.pem\n"
+      "  insecure_hosts: [localhost:5000]\n"
+      "  cache_ttl_ms: 60s\n"
+      "  negative_cache_ttl_ms: 5s\n";
   gs_config cfg;
   char err[ERR_LEN];
 
@@ -247,7 +316,14 @@ static void test_gs_config_load_string_full_file(void **state) {
                       "registry.example.com:5000/team/runtime");
   assert_string_equal(cfg.prebuilt.base_image,
                       "mcr.microsoft.com/devcontainers/base:ubuntu");
-  assert_true(cfg.prebuilt.verify);
+  assert_false(cfg.prebuilt.verify);
+  assert_int_equal(cfg.prebuilt.extra_repositories.n, 2);
+  assert_string_equal(cfg.prebuilt.extra_repositories.items[0],
+                      "ghcr.io/acme/runtime");
+  assert_string_equal(cfg.prebuilt.extra_repositories.items[1],
+                      "registry.local:5000/ide");
+  assert_null(cfg.prebuilt.extra_repositories.items[2]);
+  assert_true(cfg.prebuilt.fallback_on_indefinite);
   assert_string_equal(cfg.prebuilt.catalog[GS_IDE_VS_CODE], "vscode-v4.23.1");
   assert_string_equal(cfg.prebuilt.catalog[GS_IDE_VS_CODE_WEB],
                       "vscode-web-latest");
@@ -255,6 +331,14 @@ static void test_gs_config_load_string_full_file(void **state) {
       cfg.prebuilt.catalog[GS_IDE_GOLAND],
       "ghcr.io/acme/goland@sha256:"
       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  assert_int_equal(cfg.registry.timeout_ms, 2000);
+  assert_string_equal(cfg.registry.auth_file, "/etc/gso/docker-config.json");
+  assert_string_equal(cfg.registry.ca_file, "/etc/gso/ca.pem");
+  assert_int_equal(cfg.registry.insecure_hosts.n, 1);
+  assert_string_equal(cfg.registry.insecure_hosts.items[0], "localhost:5000");
+  assert_null(cfg.registry.insecure_hosts.items[1]);
+  assert_int_equal(cfg.registry.cache_ttl_ms, 60000);
+  assert_int_equal(cfg.registry.negative_cache_ttl_ms, 5000);
   gs_config_free(&cfg);
 }
 
@@ -330,7 +414,7 @@ static const bad_case bad_cases[] = {
     /* Unknown keys. */
     {"sockets:\n  path: /x\n",
      "config.yaml:1: sockets: unknown section; expected one of socket, "
-     "limits, log, prebuilt_images"},
+     "limits, log, prebuilt_images, registry"},
     {"socket:\n  path: /x\n  perms: 0600\n",
      "config.yaml:3: socket.perms: unknown key; expected one of path, mode, "
      "group"},
@@ -357,6 +441,57 @@ static const bad_case bad_cases[] = {
     {"prebuilt_images:\n  catalog: vscode-latest\n",
      "config.yaml:2: prebuilt_images.catalog: expected a mapping from IDE "
      "type to image tag or reference, got \"vscode-latest\""},
+    {"registry: [a]\n",
+     "config.yaml:1: registry: expected a mapping of settings, got a "
+     "sequence"},
+    {"registry:\n  auth_file: [a]\n",
+     "config.yaml:2: registry.auth_file: expected a string of up to 4095 "
+     "bytes without control characters, or null, got a sequence"},
+    /* String lists: the value must be a sequence of scalars. */
+    {"registry:\n  insecure_hosts: localhost:5000\n",
+     "config.yaml:2: registry.insecure_hosts: expected a list of strings (up "
+     "to 64, each of 1 to 255 bytes without control characters), got "
+     "\"localhost:5000\""},
+    {"registry:\n  insecure_hosts: \"\"\n",
+     "config.yaml:2: registry.insecure_hosts: expected a list of strings (up "
+     "to 64, each of 1 to 255 bytes without control characters), got \"\""},
+    {"registry:\n  insecure_hosts: {a: b}\n",
+     "config.yaml:2: registry.insecure_hosts: expected a list of strings (up "
+     "to 64, each of 1 to 255 bytes without control characters), got a "
+     "mapping"},
+    {"prebuilt_images:\n  extra_repositories:\n    - a.io/b\n    - host: x\n",
+     "config.yaml:4: prebuilt_images.extra_repositories: item 2: expected a "
+     "string of 1 to 255 bytes without control characters, got a mapping"},
+    {"prebuilt_images:\n  extra_repositories: [a, {b: c}]\n",
+     "config.yaml:2: prebuilt_images.extra_repositories: item 2: expected a "
+     "string of 1 to 255 bytes without control characters, got a mapping"},
+    {"prebuilt_images:\n  extra_repositories:\n    - [a, b]\n",
+     "config.yaml:3: prebuilt_images.extra_repositories: item 1: expected a "
+     "string of 1 to 255 bytes without control characters, got a sequence"},
+    {"prebuilt_images:\n  extra_repositories:\n    - a\n    -\n",
+     "config.yaml:4: prebuilt_images.extra_repositories: item 2: expected a "
+     "string of 1 to 255 bytes without control characters, got null"},
+    {"registry:\n  insecure_hosts: [a, ~]\n",
+     "config.yaml:2: registry.insecure_hosts: item 2: expected a string of 1 "
+     "to 255 bytes without control characters, got null"},
+    {"registry:\n  insecure_hosts: [a, \"\"]\n",
+     "config.yaml:2: registry.insecure_hosts: item 2: expected a string of 1 "
+     "to 255 bytes without control characters, got \"\""},
+    {"registry:\n  insecure_hosts: [\"a\\tb\"]\n",
+     "config.yaml:2: registry.insecure_hosts: item 1: expected a string of 1 "
+     "to 255 bytes without control characters, got \"a\\x09b\""},
+    {"registry:\n  insecure_hosts: [\"a\\0b\"]\n",
+     "config.yaml:2: registry.insecure_hosts: item 1: expected a string"},
+    {"registry:\n  insecure_hosts: [a, *x]\n",
+     "config.yaml:2: registry.insecure_hosts: YAML aliases (*x) are not "
+     "supported"},
+    {"registry:\n  insecure_hosts: [!host a]\n",
+     "config.yaml:2: registry.insecure_hosts: unsupported YAML tag "
+     "\"!host\""},
+    {"registry:\n  insecure_hosts: [a]\n  insecure_hosts: [b]\n",
+     "config.yaml:3: registry.insecure_hosts: duplicate key (first on line "
+     "2)"},
+    {"registry:\n  insecure_hosts: [a\n", "config.yaml:3: YAML syntax error:"},
     {"prebuilt_images:\n  catalog:\n    cursor: [a]\n",
      "config.yaml:3: prebuilt_images.catalog.cursor: expected an image tag or "
      "reference of 1 to 1024 bytes without control characters, got a "
@@ -421,6 +556,26 @@ static const bad_case bad_cases[] = {
      "yes/no, on/off, 1/0), got \"maybe\""},
     {"prebuilt_images:\n  verify: 2\n",
      "config.yaml:2: prebuilt_images.verify: expected true or false"},
+    {"prebuilt_images:\n  fallback_on_indefinite: sometimes\n",
+     "config.yaml:2: prebuilt_images.fallback_on_indefinite: expected true or "
+     "false (or yes/no, on/off, 1/0), got \"sometimes\""},
+    {"registry:\n  timeout_ms: 99\n",
+     "config.yaml:2: registry.timeout_ms: expected a duration from 100 to "
+     "120000 ms (milliseconds, or a number with ms or s), got \"99\""},
+    {"registry:\n  timeout_ms: 121s\n",
+     "config.yaml:2: registry.timeout_ms: expected a duration from 100 to "
+     "120000 ms"},
+    {"registry:\n  timeout_ms:\n",
+     "config.yaml:2: registry.timeout_ms: expected a duration from 100 to "
+     "120000 ms (milliseconds, or a number with ms or s), got null"},
+    {"registry:\n  cache_ttl_ms: 86401s\n",
+     "config.yaml:2: registry.cache_ttl_ms: expected a duration from 0 to "
+     "86400000 ms"},
+    {"registry:\n  negative_cache_ttl_ms: 3601s\n",
+     "config.yaml:2: registry.negative_cache_ttl_ms: expected a duration from "
+     "0 to 3600000 ms"},
+    {"registry:\n  negative_cache_ttl_ms: -1\n",
+     "config.yaml:2: registry.negative_cache_ttl_ms: expected a duration"},
     {"log:\n  level: verbose\n",
      "config.yaml:2: log.level: expected one of debug, info, warn, error, off, "
      "got \"verbose\""},
@@ -529,8 +684,11 @@ static void test_gs_config_load_string_bad_files(void **state) {
 
 /* A failed load keeps earlier values, not defaults. */
 static void test_gs_config_load_string_keeps_config_on_error(void **state) {
-  static const char good[] = "log: {level: debug}\nsocket: {group: wheel}\n";
-  static const char bad[] = "log: {level: error}\nsocket: {group: []}\n";
+  static const char good[] = "log: {level: debug}\nsocket: {group: wheel}\n"
+                             "registry: {insecure_hosts: [a, b]}\n";
+  static const char bad[] = "log: {level: error}\n"
+                            "registry: {insecure_hosts: [c]}\n"
+                            "socket: {group: []}\n";
   gs_config cfg;
   char err[ERR_LEN];
 
@@ -539,11 +697,15 @@ static void test_gs_config_load_string_keeps_config_on_error(void **state) {
   assert_int_equal(gs_config_load_string(&cfg, "second.yaml", bad, strlen(bad),
                                          err, ERR_LEN),
                    GS_EINVAL);
-  assert_string_equal(err, "second.yaml:2: socket.group: expected a string "
+  assert_string_equal(err, "second.yaml:3: socket.group: expected a string "
                            "of up to 255 bytes without control characters, "
                            "or null, got a sequence");
   assert_int_equal(cfg.log.level, GS_LOG_DEBUG);
   assert_string_equal(cfg.socket.group, "wheel");
+  assert_int_equal(cfg.registry.insecure_hosts.n, 2);
+  assert_string_equal(cfg.registry.insecure_hosts.items[0], "a");
+  assert_string_equal(cfg.registry.insecure_hosts.items[1], "b");
+  assert_null(cfg.registry.insecure_hosts.items[2]);
   gs_config_free(&cfg);
 }
 
@@ -593,7 +755,7 @@ static void test_gs_config_load_string_hostile_inputs(void **state) {
       SEED("log: >-\n  folded\n"),
 #undef SEED
   };
-  static const char *const openers[] = {"[", "{", "- ", "a:\n  "};
+  static const char *const openers[] = {"[", "{", "- ", "a:\n  ", "["};
 
   (void)state;
   for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
@@ -616,7 +778,10 @@ static void test_gs_config_load_string_hostile_inputs(void **state) {
     size_t at = 0;
 
     assert_non_null(yaml);
-    at += (size_t)sprintf(yaml, "%s", i % 2 == 0 ? "socket:\n  path: " : "");
+    at += (size_t)sprintf(yaml, "%s",
+                          i == 4       ? "registry:\n  insecure_hosts: ["
+                          : i % 2 == 0 ? "socket:\n  path: "
+                                       : "");
     for (size_t d = 0; d < depth; d++) {
       memcpy(yaml + at, openers[i], step);
       at += step;
@@ -636,7 +801,9 @@ static void test_gs_config_load_string_every_prefix(void **state) {
       "socket:\n  path: \"/run/a b.sock\"\n  mode: 0600\n  group: ~\n"
       "limits: {max_message_bytes: 4MiB, drain_timeout_ms: 5s}\n"
       "log:\n  level: debug\n"
-      "prebuilt_images:\n  catalog:\n    vs_code: 'x:y'\n    rider: z\n";
+      "prebuilt_images:\n  catalog:\n    vs_code: 'x:y'\n    rider: z\n"
+      "  extra_repositories:\n    - a.io/b\n    - \"c d\"\n"
+      "registry: {insecure_hosts: [h1, 'h2:5000'], timeout_ms: 1s}\n";
 
   (void)state;
   for (size_t len = 0; len <= sizeof(yaml) - 1; len++) {
@@ -762,6 +929,57 @@ static const env_case env_cases[] = {
      "prebuilt_images.catalog.rubymine",
      "\"r.io/rm:2\""},
     {{"GITSPACE_ORCHESTRATOR_SOCKET_PATH=/a=b"}, "socket.path", "\"/a=b\""},
+    {{"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_FALLBACK_ON_INDEFINITE=true"},
+     "prebuilt_images.fallback_on_indefinite",
+     "true"},
+    {{"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_VERIFY=off"},
+     "prebuilt_images.verify",
+     "false"},
+    /* Lists: comma-separated, items trimmed of spaces. */
+    {{"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES=a.io/x,b.io/y"},
+     "prebuilt_images.extra_repositories",
+     "[\"a.io/x\", \"b.io/y\"]"},
+    {{"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES= a.io/x , "
+      "b.io/y "},
+     "prebuilt_images.extra_repositories",
+     "[\"a.io/x\", \"b.io/y\"]"},
+    {{"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES=a.io/x"},
+     "prebuilt_images.extra_repositories",
+     "[\"a.io/x\"]"},
+    {{"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES="},
+     "prebuilt_images.extra_repositories",
+     "[]"},
+    {{"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES=   "},
+     "prebuilt_images.extra_repositories",
+     "[]"},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS=localhost:5000, "
+      "10.0.0.1:80,a b"},
+     "registry.insecure_hosts",
+     "[\"localhost:5000\", \"10.0.0.1:80\", \"a b\"]"},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS=[a, b]"},
+     "registry.insecure_hosts",
+     "[\"[a\", \"b]\"]"},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_TIMEOUT_MS=2s"},
+     "registry.timeout_ms",
+     "2000"},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_AUTH_FILE=/etc/gso/auth.json"},
+     "registry.auth_file",
+     "\"/etc/gso/auth.json\""},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_AUTH_FILE="},
+     "registry.auth_file",
+     "null"},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_CA_FILE=/etc/gso/ca.pem"},
+     "registry.ca_file",
+     "\"/etc/gso/ca.pem\""},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_CACHE_TTL_MS=0"},
+     "registry.cache_ttl_ms",
+     "0"},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_CACHE_TTL_MS=86400s"},
+     "registry.cache_ttl_ms",
+     "86400000"},
+    {{"GITSPACE_ORCHESTRATOR_REGISTRY_NEGATIVE_CACHE_TTL_MS=1s"},
+     "registry.negative_cache_ttl_ms",
+     "1000"},
     /* The plan's variables. */
     {{"GITSPACE_PREBUILT_IMAGES_ENABLED=false"},
      "prebuilt_images.enabled",
@@ -898,6 +1116,19 @@ static const precedence_case precedence_cases[] = {
      {NULL},
      "prebuilt_images.catalog.goland",
      "\"file-goland\""},
+    /* A list variable replaces the file's list; it does not add to it. */
+    {"registry: {insecure_hosts: [a, b]}\n",
+     {"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS=c"},
+     "registry.insecure_hosts",
+     "[\"c\"]"},
+    {"registry: {insecure_hosts: [a, b]}\n",
+     {"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS="},
+     "registry.insecure_hosts",
+     "[]"},
+    {"registry: {insecure_hosts: [a, b]}\n",
+     {NULL},
+     "registry.insecure_hosts",
+     "[\"a\", \"b\"]"},
 };
 
 static void test_gs_config_apply_env_precedence(void **state) {
@@ -953,6 +1184,42 @@ static const bad_env_case bad_env_cases[] = {
      "GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_CATALOG_CURSOR: expected an image "
      "tag or reference of 1 to 1024 bytes without control characters, got "
      "\"\""},
+    {"GITSPACE_ORCHESTRATOR_REGISTRY_TIMEOUT_MS=50",
+     "GITSPACE_ORCHESTRATOR_REGISTRY_TIMEOUT_MS: expected a duration from 100 "
+     "to 120000 ms (milliseconds, or a number with ms or s), got \"50\""},
+    {"GITSPACE_ORCHESTRATOR_REGISTRY_NEGATIVE_CACHE_TTL_MS=2h",
+     "GITSPACE_ORCHESTRATOR_REGISTRY_NEGATIVE_CACHE_TTL_MS: expected a "
+     "duration from 0 to 3600000 ms"},
+    {"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_FALLBACK_ON_INDEFINITE=maybe",
+     "GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_FALLBACK_ON_INDEFINITE: expected "
+     "true or false"},
+    {"GITSPACE_ORCHESTRATOR_REGISTRY_CA_FILE=/a\tb",
+     "GITSPACE_ORCHESTRATOR_REGISTRY_CA_FILE: expected a string of up to 4095 "
+     "bytes without control characters, or null, got \"/a\\x09b\""},
+    /* List items: none may be empty or hold a control character. */
+    {"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES=a,,b",
+     "GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES: item 2: "
+     "expected a string of 1 to 255 bytes without control characters, got "
+     "\"\""},
+    {"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES=a, b,",
+     "GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES: item 3: "
+     "expected a string of 1 to 255 bytes without control characters, got "
+     "\"\""},
+    {"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS=,a",
+     "GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS: item 1: expected a "
+     "string of 1 to 255 bytes without control characters, got \"\""},
+    {"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS= , ",
+     "GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS: item 1: expected a "
+     "string"},
+    {"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS=a,\tb",
+     "GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS: item 2: expected a "
+     "string of 1 to 255 bytes without control characters, got \"\\x09b\""},
+    {"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS=ok,bad\xff",
+     "GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS: item 2: expected a "
+     "string of 1 to 255 bytes without control characters, got "
+     "\"bad\\xff\""},
+    {"GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE=a",
+     "GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE: unknown variable"},
     {"GITSPACE_PREBUILT_IMAGES_ENABLED=sometimes",
      "GITSPACE_PREBUILT_IMAGES_ENABLED: expected true or false (or yes/no, "
      "on/off, 1/0), got \"sometimes\""},
@@ -1066,7 +1333,9 @@ static void test_gs_config_print_round_trip(void **state) {
                     "GITSPACE_ORCHESTRATOR_LIMITS_MAX_MESSAGE_BYTES=3000",
                     "GITSPACE_ORCHESTRATOR_SOCKET_MODE=0",
                     "GITSPACE_ORCHESTRATOR_LOG_FORMAT=json",
-                    "GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_VERIFY=1",
+                    "GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_VERIFY=0",
+                    "GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS=h:1, h2",
+                    "GITSPACE_ORCHESTRATOR_REGISTRY_CACHE_TTL_MS=0",
                     NULL};
     assert_int_equal(gs_config_apply_env(&cfg, envp, err, ERR_LEN), 0);
 
@@ -1081,6 +1350,10 @@ static void test_gs_config_print_round_trip(void **state) {
     assert_string_equal(back.prebuilt.catalog[GS_IDE_CURSOR], strings[i]);
     assert_int_equal(back.limits.max_message_bytes, 3000);
     assert_int_equal(back.socket.mode, 0);
+    assert_false(back.prebuilt.verify);
+    assert_int_equal(back.registry.insecure_hosts.n, 2);
+    assert_string_equal(back.registry.insecure_hosts.items[1], "h2");
+    assert_int_equal(back.registry.cache_ttl_ms, 0);
     free(first);
     free(second);
     free(env_group);
@@ -1088,6 +1361,164 @@ static void test_gs_config_print_round_trip(void **state) {
     gs_config_free(&back);
     gs_config_free(&cfg);
   }
+}
+
+/* List items that need quoting in a flow sequence come back unchanged, as
+ * do the empty list, a list of one, and every other new key. */
+static void test_gs_config_print_round_trip_lists(void **state) {
+  static const char *const items[] = {
+      "a, b", "[x]", "{y}", "\"q\"", "back\\slash", "# c", "k: v", "null",
+      "~",    "",    " s ", "-",     "\xc3\xa9",    "*a",  "&b",   "!t"};
+  static const char yaml[] = "prebuilt_images:\n"
+                             "  fallback_on_indefinite: true\n"
+                             "  extra_repositories: [one.io/r]\n"
+                             "registry:\n"
+                             "  timeout_ms: 100\n"
+                             "  auth_file: \"/etc/a b.json\"\n"
+                             "  ca_file: /etc/ca.pem\n"
+                             "  cache_ttl_ms: 86400000\n"
+                             "  negative_cache_ttl_ms: 0\n"
+                             "  insecure_hosts:\n";
+  size_t n = sizeof(items) / sizeof(items[0]);
+  gs_config cfg;
+  gs_config back;
+  char err[ERR_LEN];
+  char text[4096];
+  size_t at = (size_t)snprintf(text, sizeof(text), "%s", yaml);
+
+  (void)state;
+  for (size_t i = 0; i < n; i++) {
+    /* The empty item is skipped: a list item must not be empty. */
+    if (items[i][0] != '\0') {
+      at += (size_t)snprintf(text + at, sizeof(text) - at, "    - '%s'\n",
+                             items[i]);
+    }
+  }
+  assert_true(at < sizeof(text));
+  assert_int_equal(load(&cfg, text, err), 0);
+  assert_string_equal(err, "");
+  char *first = print_config(&cfg);
+  print_message("%s", first);
+  assert_int_equal(gs_config_init(&back), 0);
+  assert_int_equal(gs_config_load_string(&back, "printed", first, strlen(first),
+                                         err, ERR_LEN),
+                   0);
+  char *second = print_config(&back);
+  assert_string_equal(second, first);
+  assert_int_equal(back.registry.insecure_hosts.n, n - 1);
+  for (size_t i = 0, j = 0; i < n; i++) {
+    if (items[i][0] != '\0') {
+      assert_string_equal(back.registry.insecure_hosts.items[j++], items[i]);
+    }
+  }
+  assert_int_equal(back.prebuilt.extra_repositories.n, 1);
+  assert_string_equal(back.prebuilt.extra_repositories.items[0], "one.io/r");
+  assert_true(back.prebuilt.fallback_on_indefinite);
+  assert_int_equal(back.registry.timeout_ms, 100);
+  assert_string_equal(back.registry.auth_file, "/etc/a b.json");
+  assert_string_equal(back.registry.ca_file, "/etc/ca.pem");
+  assert_int_equal(back.registry.cache_ttl_ms, 86400000);
+  assert_int_equal(back.registry.negative_cache_ttl_ms, 0);
+  free(first);
+  free(second);
+  gs_config_free(&back);
+  gs_config_free(&cfg);
+}
+
+enum { LIST_BLOCK, LIST_FLOW, LIST_ENV };
+
+/* Writes registry.insecure_hosts with `n` items "h<i>" into `buf`: as a
+ * YAML block or flow sequence, or as the variable's "NAME=value". */
+static void make_list(size_t n, int form, char *buf, size_t len) {
+  size_t at = (size_t)snprintf(
+      buf, len, "%s",
+      form == LIST_BLOCK  ? "registry:\n  insecure_hosts:\n"
+      : form == LIST_FLOW ? "registry:\n  insecure_hosts: ["
+                          : "GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS=");
+
+  for (size_t i = 0; i < n && at < len; i++) {
+    at += (size_t)snprintf(buf + at, len - at,
+                           form == LIST_BLOCK ? "    - h%zu\n"
+                           : i + 1 < n        ? "h%zu, "
+                                              : "h%zu",
+                           i);
+  }
+  if (form == LIST_FLOW && at < len) {
+    snprintf(buf + at, len - at, "]\n");
+  }
+  assert_true(at < len);
+}
+
+/* 64 items is the most a list holds, in a file and in a variable. */
+static void test_gs_config_strings_add_at_most_64(void **state) {
+  char text[2048];
+  char *envp[] = {text, NULL};
+  gs_config cfg;
+  char err[ERR_LEN];
+
+  (void)state;
+  for (int form = LIST_BLOCK; form <= LIST_FLOW; form++) {
+    make_list(GS_CONFIG_LIST_MAX, form, text, sizeof(text));
+    assert_int_equal(load(&cfg, text, err), 0);
+    assert_int_equal(cfg.registry.insecure_hosts.n, GS_CONFIG_LIST_MAX);
+    assert_string_equal(cfg.registry.insecure_hosts.items[63], "h63");
+    assert_null(cfg.registry.insecure_hosts.items[64]);
+    gs_config_free(&cfg);
+
+    make_list(GS_CONFIG_LIST_MAX + 1, form, text, sizeof(text));
+    assert_int_equal(load(&cfg, text, err), GS_EINVAL);
+    print_message("%s\n", err);
+    assert_string_equal(
+        err, form == LIST_BLOCK
+                 ? "config.yaml:67: registry.insecure_hosts: expected a "
+                   "list of strings (up to 64, each of 1 to 255 bytes "
+                   "without control characters), got more than 64 "
+                   "items"
+                 : "config.yaml:2: registry.insecure_hosts: expected a "
+                   "list of strings (up to 64, each of 1 to 255 bytes "
+                   "without control characters), got more than 64 "
+                   "items");
+    assert_int_equal(cfg.registry.insecure_hosts.n, 0);
+    gs_config_free(&cfg);
+  }
+  make_list(GS_CONFIG_LIST_MAX, LIST_ENV, text, sizeof(text));
+  assert_int_equal(gs_config_init(&cfg), 0);
+  assert_int_equal(gs_config_apply_env(&cfg, envp, err, ERR_LEN), 0);
+  assert_int_equal(cfg.registry.insecure_hosts.n, GS_CONFIG_LIST_MAX);
+  make_list(GS_CONFIG_LIST_MAX + 1, LIST_ENV, text, sizeof(text));
+  assert_int_equal(gs_config_apply_env(&cfg, envp, err, ERR_LEN), GS_EINVAL);
+  assert_string_equal(
+      err, "GITSPACE_ORCHESTRATOR_REGISTRY_INSECURE_HOSTS: expected a list of "
+           "strings (up to 64, each of 1 to 255 bytes without control "
+           "characters), got more than 64 items");
+  /* The failed pass left the 64 items of the first one. */
+  assert_int_equal(cfg.registry.insecure_hosts.n, GS_CONFIG_LIST_MAX);
+  gs_config_free(&cfg);
+}
+
+/* Items are bounded like strings: 255 bytes pass, 256 do not. */
+static void test_gs_config_strings_add_item_length(void **state) {
+  char item[300];
+  char yaml[400];
+  gs_config cfg;
+  char err[ERR_LEN];
+
+  (void)state;
+  memset(item, 'a', sizeof(item));
+  snprintf(yaml, sizeof(yaml),
+           "prebuilt_images:\n  extra_repositories: [%.*s]\n", 255, item);
+  assert_int_equal(load(&cfg, yaml, err), 0);
+  assert_int_equal(strlen(cfg.prebuilt.extra_repositories.items[0]), 255);
+  gs_config_free(&cfg);
+  snprintf(yaml, sizeof(yaml),
+           "prebuilt_images:\n  extra_repositories: [b, %.*s]\n", 256, item);
+  assert_int_equal(load(&cfg, yaml, err), GS_EINVAL);
+  assert_string_equal(
+      err, "config.yaml:2: prebuilt_images.extra_repositories: item "
+           "2: expected a string of 1 to 255 bytes without control "
+           "characters, got "
+           "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+  gs_config_free(&cfg);
 }
 
 static void test_gs_config_print_defaults_layout(void **state) {
@@ -1103,6 +1534,13 @@ static void test_gs_config_print_defaults_layout(void **state) {
   assert_non_null(strstr(text, "\nprebuilt_images:\n  enabled: true\n"));
   assert_non_null(
       strstr(text, "  catalog:\n    vs_code_web: \"vscode-web-latest\"\n"));
+  assert_non_null(strstr(text, "  verify: true\n  extra_repositories: []\n"
+                               "  fallback_on_indefinite: false\n"));
+  assert_non_null(strstr(text, "\nregistry:\n  timeout_ms: 5000\n"
+                               "  auth_file: null\n  ca_file: null\n"
+                               "  insecure_hosts: []\n"
+                               "  cache_ttl_ms: 600000\n"
+                               "  negative_cache_ttl_ms: 30000\n"));
   free(text);
   gs_config_free(&cfg);
 }
@@ -1111,8 +1549,11 @@ static void test_gs_config_print_defaults_layout(void **state) {
 static void test_gs_config_print_masks_secrets(void **state) {
   gs_config_key schema[64];
   gs_config cfg;
-  char *envp[] = {"GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_REGISTRY=s3cr3t.io/x",
-                  "GITSPACE_PREBUILT_IMAGE_CURSOR=s3cr3t-tag", NULL};
+  char *envp[] = {
+      "GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_REGISTRY=s3cr3t.io/x",
+      "GITSPACE_PREBUILT_IMAGE_CURSOR=s3cr3t-tag",
+      "GITSPACE_ORCHESTRATOR_PREBUILT_IMAGES_EXTRA_REPOSITORIES=s3cr3t.io/y",
+      NULL};
   char err[ERR_LEN];
   char buf[256];
 
@@ -1124,6 +1565,8 @@ static void test_gs_config_print_masks_secrets(void **state) {
     if (strcmp(schema[i].key, "registry") == 0 ||
         strcmp(schema[i].key, "group") == 0 ||
         strcmp(schema[i].key, "catalog") == 0 ||
+        strcmp(schema[i].key, "extra_repositories") == 0 ||
+        strcmp(schema[i].key, "insecure_hosts") == 0 ||
         strcmp(schema[i].key, "max_connections") == 0) {
       schema[i].flags |= GS_CFG_SECRET;
     }
@@ -1137,8 +1580,10 @@ static void test_gs_config_print_masks_secrets(void **state) {
   assert_non_null(strstr(text, "  registry: \"<redacted>\"\n"));
   assert_non_null(strstr(text, "    cursor: \"<redacted>\"\n"));
   assert_non_null(strstr(text, "  max_connections: \"<redacted>\"\n"));
-  /* An unset secret has nothing to hide. */
+  assert_non_null(strstr(text, "  extra_repositories: \"<redacted>\"\n"));
+  /* An unset secret, or an empty list, has nothing to hide. */
   assert_non_null(strstr(text, "  group: null\n"));
+  assert_non_null(strstr(text, "  insecure_hosts: []\n"));
   /* The real schema prints everything. */
   assert_string_equal(
       printed(&cfg, "prebuilt_images.registry", buf, sizeof(buf)),
@@ -1165,15 +1610,34 @@ static void test_gs_config_schema_every_row_settable(void **state) {
       var[j] = (char)(var[j] >= 'a' && var[j] <= 'z' ? var[j] - 32 : var[j]);
     }
     snprintf(var + n, sizeof(var) - n, "=%s",
-             row->type == GS_CFG_BOOL         ? "false"
-             : row->type == GS_CFG_LOG_LEVEL  ? "warn"
-             : row->type == GS_CFG_LOG_FORMAT ? "json"
-             : row->type == GS_CFG_MODE       ? "0600"
-                                              : "2048");
+             row->type == GS_CFG_BOOL          ? "false"
+             : row->type == GS_CFG_LOG_LEVEL   ? "warn"
+             : row->type == GS_CFG_LOG_FORMAT  ? "json"
+             : row->type == GS_CFG_MODE        ? "0600"
+             : row->type == GS_CFG_STRING_LIST ? "2048, x"
+                                               : "2048");
     print_message("%s\n", var);
     assert_int_equal(gs_config_init(&cfg), 0);
     assert_int_equal(gs_config_apply_env(&cfg, envp, err, ERR_LEN), 0);
     gs_config_free(&cfg);
+  }
+}
+
+/* No two keys share a variable name: "registry" is both a section and a
+ * key of prebuilt_images, so the joined names are checked. */
+static void test_gs_config_schema_env_names_distinct(void **state) {
+  (void)state;
+  for (size_t i = 0; i < gs_config_schema_len; i++) {
+    for (size_t j = i + 1; j < gs_config_schema_len; j++) {
+      char a[256];
+      char b[256];
+
+      snprintf(a, sizeof(a), "%s_%s", gs_config_schema[i].section,
+               gs_config_schema[i].key);
+      snprintf(b, sizeof(b), "%s_%s", gs_config_schema[j].section,
+               gs_config_schema[j].key);
+      assert_string_not_equal(a, b);
+    }
   }
 }
 
@@ -1198,9 +1662,13 @@ int main(void) {
       cmocka_unit_test(test_gs_config_apply_env_bad_values),
       cmocka_unit_test(test_gs_config_apply_env_null_envp),
       cmocka_unit_test(test_gs_config_print_round_trip),
+      cmocka_unit_test(test_gs_config_print_round_trip_lists),
+      cmocka_unit_test(test_gs_config_strings_add_at_most_64),
+      cmocka_unit_test(test_gs_config_strings_add_item_length),
       cmocka_unit_test(test_gs_config_print_defaults_layout),
       cmocka_unit_test(test_gs_config_print_masks_secrets),
       cmocka_unit_test(test_gs_config_schema_every_row_settable),
+      cmocka_unit_test(test_gs_config_schema_env_names_distinct),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
