@@ -36,13 +36,19 @@ typedef struct {
 typedef struct {
   /* Credentials in Docker's config.json format ("auths": {host: {"auth":
    * base64(user:password)} or username/password, identitytoken});
-   * NULL: anonymous only. */
+   * NULL: anonymous only. A user and password go to the token service as
+   * Basic auth (or to a registry that asks for Basic); an identity token is
+   * traded for a token with an OAuth2 refresh-token POST. Credentials are
+   * sent only over https, or to hosts listed in insecure_hosts.
+   * credsStore and credHelpers are not supported. */
   const char *auth_file;
   const char *ca_file;               /* PEM bundle; NULL: the system's */
   const char *const *insecure_hosts; /* plain HTTP; NULL-terminated or NULL */
-  uint64_t timeout_ms;               /* one lookup, tokens included */
-  uint64_t positive_ttl_ms;          /* FOUND answers */
-  uint64_t negative_ttl_ms;          /* NOT_FOUND and UNAUTHORIZED answers */
+  uint64_t timeout_ms;               /* one lookup, tokens included; 0: 30 s */
+  uint64_t positive_ttl_ms;          /* FOUND answers; 0: not cached */
+  uint64_t negative_ttl_ms;          /* NOT_FOUND, UNAUTHORIZED; 0: none */
+  /* Other outcomes (RATE_LIMITED, UNREACHABLE, TIMED_OUT) are never
+   * cached. */
 } gs_registry_options;
 
 /* Creates a client that sends its requests through `http` (borrowed; must
@@ -59,16 +65,19 @@ int gs_registry_new(uv_loop_t *loop, gs_http *http,
 typedef void (*gs_registry_cb)(const gs_manifest_result *res, void *data);
 
 /* Asks whether the manifest of `ref` (borrowed; its tag or digest; "latest"
- * when neither) exists. A cached answer still within its TTL is delivered
- * from the loop (never from within this call) with from_cache set;
- * concurrent checks of the same reference share one lookup. On success
- * stores a handle in *out (may be NULL), valid until `cb` runs or
- * gs_registry_cancel. Returns 0 or GS_ENOMEM. */
+ * when neither; the digest when both) exists. A cached answer still within
+ * its TTL is delivered from the loop (never from within this call) with
+ * from_cache set; concurrent checks of the same reference share one
+ * lookup. Every answer, cached or not, arrives from the loop on a later
+ * turn. On success stores a handle in *out (may be NULL), valid until `cb`
+ * runs or gs_registry_cancel. Returns 0 or GS_ENOMEM (GS_ECANCELED when
+ * called from a callback after gs_registry_free). */
 int gs_registry_check(gs_registry *reg, const gs_image_ref *ref,
                       gs_registry_cb cb, void *data, gs_registry_waiter **out);
 
 /* Drops a waiter: its callback will not run. The lookup goes on for the
- * others and for the cache. */
+ * others and for the cache. Does nothing when called from the waiter's own
+ * callback. */
 void gs_registry_cancel(gs_registry_waiter *waiter);
 
 /* Counters, for logs and tests. */
@@ -81,10 +90,14 @@ typedef struct {
 
 void gs_registry_get_stats(const gs_registry *reg, gs_registry_stats *out);
 
-/* Forgets every cached answer. */
+/* Forgets every cached answer, and the cached bearer tokens. */
 void gs_registry_flush_cache(gs_registry *reg);
 
-/* Stops every lookup (no callbacks run) and frees the client. */
+/* Stops every lookup (no callbacks run) and frees the client; may be
+ * called from a callback. The client's one timer handle finishes closing
+ * on the next turn of the loop (as gs_http_close's handles do), so run the
+ * loop once more before uv_loop_close. Free the client before closing its
+ * gs_http. */
 void gs_registry_free(gs_registry *reg);
 
 const char *gs_manifest_outcome_name(gs_manifest_outcome outcome);
