@@ -220,18 +220,25 @@ void gs_conn_flush(gs_conn *conn) {
     gs_server_mark_dirty(conn->server, conn);
     return;
   }
-  conn->in_send = true;
-  rv = nghttp2_session_send(conn->session);
-  conn->in_send = false;
-  if (rv != 0) {
-    GS_WARN(conn->id, "http2 output -> %s", nghttp2_strerror(rv));
-    gs_conn_close(conn);
-    return;
-  }
-  if (conn_write_out(conn) != 0) {
-    gs_conn_close(conn);
-    return;
-  }
+  /* nghttp2 stops at the output high-water mark; when the socket takes all
+   * of it at once, go round again rather than wait for an event. */
+  do {
+    conn->in_send = true;
+    rv = nghttp2_session_send(conn->session);
+    conn->in_send = false;
+    if (rv != 0) {
+      GS_WARN(conn->id, "http2 output -> %s", nghttp2_strerror(rv));
+      gs_conn_close(conn);
+      return;
+    }
+    if (conn->out_len == 0) {
+      break;
+    }
+    if (conn_write_out(conn) != 0) {
+      gs_conn_close(conn);
+      return;
+    }
+  } while (!conn->writing && nghttp2_session_want_write(conn->session));
   conn_run_writable(conn);
   if (conn->closing) {
     return;
