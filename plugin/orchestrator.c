@@ -2,13 +2,8 @@
 #include <stdlib.h>
 
 #include "gitspace/error.h"
-#include "gitspace/orchestrator.h"
 #include "gitspace/orchestrator/v1/orchestrator.pb-c.h"
-
-struct gs_orchestrator {
-  const gs_config *cfg;
-  gs_service service;
-};
+#include "orchestrator_int.h"
 
 /* Calls whose behaviour has not been built yet say so plainly. */
 static void orchestrator_not_yet(gs_call *call, const char *method) {
@@ -16,14 +11,6 @@ static void orchestrator_not_yet(gs_call *call, const char *method) {
                   "gitspace.orchestrator.v1.Orchestrator/%s is not "
                   "implemented yet in gitspace-orchestratord %s",
                   method, GS_VERSION);
-}
-
-static void orchestrator_resolve_image(gs_call *call,
-                                       const ProtobufCMessage *req,
-                                       void *data) {
-  (void)req;
-  (void)data;
-  orchestrator_not_yet(call, "ResolveImage");
 }
 
 static void orchestrator_build_steps(gs_call *call, const ProtobufCMessage *req,
@@ -65,7 +52,7 @@ static void orchestrator_delete(gs_call *call, const ProtobufCMessage *req,
 static const gs_method orchestrator_methods[] = {
     {"ResolveImage", GS_METHOD_UNARY,
      &gitspace__orchestrator__v1__resolve_image_request__descriptor,
-     orchestrator_resolve_image},
+     gs_orch_resolve_image},
     {"BuildSteps", GS_METHOD_UNARY,
      &gitspace__orchestrator__v1__build_steps_request__descriptor,
      orchestrator_build_steps},
@@ -83,13 +70,21 @@ static const gs_method orchestrator_methods[] = {
      orchestrator_delete},
 };
 
-int gs_orchestrator_new(const gs_config *cfg, gs_orchestrator **out) {
+int gs_orchestrator_new(const gs_config *cfg, gs_registry *registry,
+                        gs_orchestrator **out, char *err, size_t errlen) {
   gs_orchestrator *o = calloc(1, sizeof(*o));
+  int rv;
 
   if (o == NULL) {
     return GS_ENOMEM;
   }
+  rv = gs_catalog_build(cfg, &o->catalog, err, errlen);
+  if (rv != 0) {
+    free(o);
+    return rv;
+  }
   o->cfg = cfg;
+  o->registry = registry;
   o->service.name = "gitspace.orchestrator.v1.Orchestrator";
   o->service.methods = orchestrator_methods;
   o->service.n_methods =
@@ -105,5 +100,9 @@ const gs_service *gs_orchestrator_service(gs_orchestrator *orch) {
 }
 
 void gs_orchestrator_free(gs_orchestrator *orch) {
+  if (orch == NULL) {
+    return;
+  }
+  gs_catalog_free(&orch->catalog);
   free(orch);
 }

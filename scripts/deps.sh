@@ -6,6 +6,7 @@ packages="
   cmake gcc make pkg-config git ca-certificates
   libuv1-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
   protobuf-compiler libyaml-dev libcmocka-dev libcurl4-openssl-dev
+  libjansson-dev libssl-dev
   nanopb libnanopb-dev
   python3 python3-grpcio python3-protobuf python3-h2 protobuf-compiler-grpc
   clang-format clang-tidy shellcheck

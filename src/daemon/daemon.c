@@ -10,6 +10,7 @@
 #include "gitspace/daemon.h"
 #include "gitspace/error.h"
 #include "gitspace/health.h"
+#include "gitspace/http.h"
 #include "gitspace/log.h"
 #include "gitspace/orchestrator.h"
 
@@ -32,6 +33,10 @@ typedef struct {
   uv_signal_t sigterm;
   uv_signal_t sigint;
   gs_server *server;
+  gs_health *health;
+  gs_orchestrator *orch;
+  gs_http *http;
+  gs_registry *registry;
 } daemon_state;
 
 static void daemon_usage(FILE *out) {
@@ -166,9 +171,12 @@ static void daemon_handle_closed(uv_handle_t *handle) {
   (void)handle;
 }
 
+static void daemon_release_clients(daemon_state *st);
+
 static void daemon_shutdown_done(void *data) {
   daemon_state *st = data;
 
+  daemon_release_clients(st);
   uv_close((uv_handle_t *)&st->sigterm, daemon_handle_closed);
   uv_close((uv_handle_t *)&st->sigint, daemon_handle_closed);
 }
@@ -210,32 +218,87 @@ static void daemon_server_options(const gs_config *cfg, gs_server_options *o) {
   o->drain_timeout_ms = cfg->limits.drain_timeout_ms;
 }
 
+/* Builds the registry client from the config's registry section. */
+static int daemon_registry_new(daemon_state *st, const gs_config *cfg,
+                               char *err, size_t errlen) {
+  const gs_config_strings *hosts = &cfg->registry.insecure_hosts;
+  const char *list[GS_CONFIG_LIST_MAX + 1];
+  gs_registry_options ro;
+  int rv;
+
+  memset(&ro, 0, sizeof(ro));
+  for (size_t i = 0; i < hosts->n && i < GS_CONFIG_LIST_MAX; i++) {
+    list[i] = hosts->items[i];
+    list[i + 1] = NULL;
+  }
+  ro.insecure_hosts = hosts->n > 0 ? list : NULL;
+  ro.auth_file = cfg->registry.auth_file;
+  ro.ca_file = cfg->registry.ca_file;
+  ro.timeout_ms = cfg->registry.timeout_ms;
+  ro.positive_ttl_ms = cfg->registry.cache_ttl_ms;
+  ro.negative_ttl_ms = cfg->registry.negative_cache_ttl_ms;
+  rv = gs_http_new(&st->loop, &st->http);
+  if (rv != 0) {
+    snprintf(err, errlen, "http client: %s", gs_strerror(rv));
+    return rv;
+  }
+  return gs_registry_new(&st->loop, st->http, &ro, &st->registry, err, errlen);
+}
+
+static int daemon_start(daemon_state *st, const gs_config *cfg,
+                        const gs_service *const *extra, size_t n_extra,
+                        char *err, size_t errlen) {
+  gs_server_options so;
+  int rv;
+
+  daemon_server_options(cfg, &so);
+  rv = daemon_registry_new(st, cfg, err, errlen);
+  if (rv == 0) {
+    rv = gs_orchestrator_new(cfg, st->registry, &st->orch, err, errlen);
+  }
+  if (rv != 0) {
+    return rv;
+  }
+  rv = gs_server_new(&st->loop, &so, &st->server);
+  if (rv == 0) {
+    rv = gs_health_new(st->server, &st->health);
+  }
+  if (rv == 0) {
+    rv = daemon_add_services(st->server, st->health, st->orch, extra, n_extra);
+  }
+  if (rv != 0) {
+    snprintf(err, errlen, "%s", gs_strerror(rv));
+  }
+  return rv;
+}
+
+/* Frees what the loop no longer uses; the loop runs once more after this to
+ * let close callbacks finish. */
+static void daemon_release_clients(daemon_state *st) {
+  if (st->registry != NULL) {
+    gs_registry_free(st->registry);
+    st->registry = NULL;
+  }
+  if (st->http != NULL) {
+    gs_http_close(st->http, NULL, NULL);
+    st->http = NULL;
+  }
+}
+
 /* Runs the loop until a clean shutdown. Returns the exit code. */
 static int daemon_serve(const gs_config *cfg, const gs_service *const *extra,
                         size_t n_extra) {
   daemon_state st;
-  gs_server_options so;
-  gs_health *health = NULL;
-  gs_orchestrator *orch = NULL;
   char err[512];
   int code = 1;
   int rv;
 
   memset(&st, 0, sizeof(st));
   uv_loop_init(&st.loop);
-  daemon_server_options(cfg, &so);
-  rv = gs_server_new(&st.loop, &so, &st.server);
-  if (rv == 0) {
-    rv = gs_health_new(st.server, &health);
-  }
-  if (rv == 0) {
-    rv = gs_orchestrator_new(cfg, &orch);
-  }
-  if (rv == 0) {
-    rv = daemon_add_services(st.server, health, orch, extra, n_extra);
-  }
+  rv = daemon_start(&st, cfg, extra, n_extra, err, sizeof(err));
   if (rv != 0) {
-    GS_ERROR("-", "start -> %s", gs_strerror(rv));
+    GS_ERROR("-", "start -> %s", err);
+    code = rv == GS_EINVAL ? 2 : 1;
     goto out;
   }
   rv = gs_server_listen(st.server, err, sizeof(err));
@@ -255,16 +318,31 @@ static int daemon_serve(const gs_config *cfg, const gs_service *const *extra,
   code = 0;
 
 out:
+  daemon_release_clients(&st);
   /* Let every close callback run before the loop is torn down. */
   uv_run(&st.loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&st.loop) != 0) {
     GS_ERROR("-", "exit -> event loop still has open handles");
     code = 1;
   }
-  gs_orchestrator_free(orch);
-  gs_health_free(health);
+  gs_orchestrator_free(st.orch);
+  gs_health_free(st.health);
   gs_server_free(st.server);
   return code;
+}
+
+/* Checks what only the services can check: the catalog's images parse. */
+static int daemon_check_services(const gs_config *cfg) {
+  gs_orchestrator *orch = NULL;
+  char err[512];
+  int rv = gs_orchestrator_new(cfg, NULL, &orch, err, sizeof(err));
+
+  if (rv != 0) {
+    fprintf(stderr, "gitspace-orchestratord: %s\n", err);
+    return rv;
+  }
+  gs_orchestrator_free(orch);
+  return 0;
 }
 
 int gs_daemon_main(int argc, char **argv, const gs_service *const *extra,
@@ -291,9 +369,12 @@ int gs_daemon_main(int argc, char **argv, const gs_service *const *extra,
     return 2;
   }
   if (opts.check_config) {
-    gs_config_print(&cfg, stdout);
+    code = daemon_check_services(&cfg) == 0 ? 0 : 2;
+    if (code == 0) {
+      gs_config_print(&cfg, stdout);
+    }
     gs_config_free(&cfg);
-    return 0;
+    return code;
   }
   gs_log_setup(cfg.log.level, cfg.log.format);
   signal(SIGPIPE, SIG_IGN);

@@ -3,7 +3,7 @@
  * on either side show.
  *
  *   nanopb_client SOCKET check [SERVICE]    health Check answers SERVING
- *   nanopb_client SOCKET resolve-image      ResolveImage is UNIMPLEMENTED
+ *   nanopb_client SOCKET resolve-image      ResolveImage from the catalog
  *   nanopb_client SOCKET echo SIZE [N]      SIZE random bytes round trip,
  *                                           N times (one connection each)
  *   nanopb_client SOCKET stream COUNT SIZE  COUNT generated messages arrive
@@ -393,9 +393,31 @@ out:
   return rc;
 }
 
+/* Decodes one length-prefixed ResolveImageResponse from the body. */
+static bool
+np_decode_resolve(const np_response *resp,
+                  gitspace_orchestrator_v1_ResolveImageResponse *out) {
+  pb_istream_t is;
+
+  if (resp->body.len < 5) {
+    fprintf(stderr, "ResolveImage: %zu body bytes, no message\n",
+            resp->body.len);
+    return false;
+  }
+  is = pb_istream_from_buffer(resp->body.data + 5, resp->body.len - 5);
+  if (!pb_decode(&is, gitspace_orchestrator_v1_ResolveImageResponse_fields,
+                 out)) {
+    fprintf(stderr, "ResolveImage: pb_decode: %s\n", PB_GET_ERROR(&is));
+    return false;
+  }
+  return true;
+}
+
 static int np_cmd_resolve_image(const char *sock) {
   gitspace_orchestrator_v1_ResolveImageRequest req =
       gitspace_orchestrator_v1_ResolveImageRequest_init_zero;
+  gitspace_orchestrator_v1_ResolveImageResponse out =
+      gitspace_orchestrator_v1_ResolveImageResponse_init_zero;
   np_response resp = {0};
   np_buf framed;
   int rc = 1;
@@ -411,20 +433,26 @@ static int np_cmd_resolve_image(const char *sock) {
                &framed, &resp)) {
     goto out;
   }
-  if (!np_expect_status("ResolveImage", &resp, NP_GRPC_UNIMPLEMENTED)) {
+  if (!np_expect_status("ResolveImage", &resp, 0)) {
     goto out;
   }
-  if (strstr(resp.grpc_message, "ResolveImage") == NULL) {
-    fprintf(stderr, "ResolveImage: message \"%s\" does not name the method\n",
-            resp.grpc_message);
+  if (!np_decode_resolve(&resp, &out)) {
     goto out;
   }
-  if (resp.body.len != 0) {
-    fprintf(stderr, "ResolveImage: %zu body bytes with an error\n",
-            resp.body.len);
+  if (strcmp(out.image, "ghcr.io/ysicing/gitspace-runtime:vscode-web-latest") !=
+          0 ||
+      !out.prebuilt ||
+      out.source !=
+          gitspace_orchestrator_v1_ImageSource_IMAGE_SOURCE_PREBUILT ||
+      out.ide_port != 8089 || strcmp(out.ide_family, "code-server") != 0) {
+    fprintf(stderr,
+            "ResolveImage: unexpected answer %s prebuilt=%d "
+            "source=%d port=%u family=%s\n",
+            out.image, (int)out.prebuilt, (int)out.source,
+            (unsigned)out.ide_port, out.ide_family);
     goto out;
   }
-  printf("ResolveImage: UNIMPLEMENTED (%s)\n", resp.grpc_message);
+  printf("ResolveImage: %s\n", out.image);
   rc = 0;
 
 out:

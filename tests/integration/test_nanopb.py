@@ -28,8 +28,9 @@ class NanopbClientTest(DaemonTestCase):
     def test_health_check_orchestrator(self):
         self.client("check", "gitspace.orchestrator.v1.Orchestrator")
 
-    def test_resolve_image_unimplemented(self):
-        self.assertIn("ResolveImage", self.client("resolve-image"))
+    def test_resolve_image_from_catalog(self):
+        self.assertIn("ghcr.io/ysicing/gitspace-runtime:vscode-web-latest",
+                      self.client("resolve-image"))
 
     def test_echo_3mib_round_trip(self):
         self.client("echo", str(3 << 20))

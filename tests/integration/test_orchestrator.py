@@ -1,5 +1,5 @@
-"""The Orchestrator calls (not implemented yet) and unknown paths, against
-the production daemon."""
+"""The Orchestrator calls not implemented yet, ResolveImage's answers that
+need no registry, and unknown paths, against the production daemon."""
 
 import unittest
 
@@ -28,10 +28,37 @@ class OrchestratorUnimplementedTest(DaemonTestCase):
             call()
         self.assert_code(cm.exception, UNIMPLEMENTED, method)
 
-    def test_resolve_image(self):
-        req = pb.ResolveImageRequest(gitspace_id="gs1", ide_type="vs_code_web")
-        self.assert_unimplemented(
-            "ResolveImage", lambda: self.stub.ResolveImage(req, timeout=5))
+    def test_resolve_image_needs_ide_type(self):
+        req = pb.ResolveImageRequest(gitspace_id="gs1")
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.stub.ResolveImage(req, timeout=5)
+        self.assert_code(cm.exception, grpc.StatusCode.INVALID_ARGUMENT,
+                         "ide_type")
+
+    def test_resolve_image_catalog_without_registry(self):
+        req = pb.ResolveImageRequest(
+            gitspace_id="gs1", ide_type="vs_code_web",
+            verify=pb.VERIFY_MODE_NEVER)
+        resp = self.stub.ResolveImage(req, timeout=5)
+        self.assertEqual(
+            resp.image, "ghcr.io/ysicing/gitspace-runtime:vscode-web-latest")
+        self.assertTrue(resp.prebuilt)
+        self.assertEqual(resp.source, pb.IMAGE_SOURCE_PREBUILT)
+        self.assertEqual(resp.verification, pb.VERIFICATION_SKIPPED)
+        self.assertEqual(resp.ide_port, 8089)
+        self.assertEqual(resp.ide_family, "code-server")
+        self.assertEqual(resp.reference.domain, "ghcr.io")
+        self.assertEqual(resp.reference.path, "ysicing/gitspace-runtime")
+        self.assertEqual(resp.reference.tag, "vscode-web-latest")
+
+    def test_resolve_image_bad_devcontainer_image(self):
+        req = pb.ResolveImageRequest(
+            gitspace_id="gs1", ide_type="vs_code",
+            devcontainer_image="ghcr.io/Evil/x:$(touch /tmp/owned)")
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.stub.ResolveImage(req, timeout=5)
+        self.assert_code(cm.exception, grpc.StatusCode.INVALID_ARGUMENT,
+                         "devcontainer_image")
 
     def test_build_steps(self):
         req = pb.BuildStepsRequest(spec=pb.GitspaceSpec(gitspace_id="gs1"))
