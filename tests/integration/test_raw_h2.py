@@ -386,6 +386,52 @@ class RawStreamTest(DaemonTestCase):
             self.daemon.describe())
 
 
+def read_stream_end_raw(sock, stream_id, idle_timeout=2.0):
+    """Reads frames straight off the socket, as fast as it can, until the
+    stream ends. Returns (ended, bytes read); ended is False when nothing
+    arrived for idle_timeout seconds."""
+    sock.settimeout(idle_timeout)
+    buf, off = bytearray(), 0
+    try:
+        while True:
+            data = sock.recv(1 << 22)
+            if not data:
+                return False, len(buf)
+            buf += data
+            while off + 9 <= len(buf):
+                length = int.from_bytes(buf[off:off + 3], "big")
+                if off + 9 + length > len(buf):
+                    break
+                ftype, flags = buf[off + 3], buf[off + 4]
+                sid = int.from_bytes(buf[off + 5:off + 9], "big") & 0x7FFFFFFF
+                off += 9 + length
+                if sid == stream_id and (ftype == 0x3 or
+                                         (ftype == 0x1 and flags & 0x1)):
+                    return True, len(buf)
+    except socket.timeout:
+        return False, len(buf)
+
+
+class RawThroughputTest(DaemonTestCase):
+    """Large responses to a client that reads as fast as the socket allows
+    and never needs to send anything back (its windows are huge): output
+    the server leaves behind with no write pending is never sent."""
+
+    daemon_per_test = True
+
+    def test_large_responses_to_a_fast_reader(self):
+        body = grpc_message(echo_pb2.EchoRequest(
+            response_size=3 << 20).SerializeToString())
+        for i in range(60):
+            c = H2Client(self.daemon, window=2**31 - 1, ack=False)
+            c.conn.increment_flow_control_window(2**31 - 1 - 65535)
+            sid = c.request(ECHO_PATH, body)
+            ended, got = read_stream_end_raw(c.sock, sid)
+            c.close()
+            self.assertTrue(ended, "call %d: the response stopped after %d "
+                            "bytes and nothing came for 2 s" % (i, got))
+
+
 class RawDisconnectTest(DaemonTestCase):
     """Clients that vanish at awkward moments."""
 
