@@ -74,13 +74,6 @@ PUSHED = {
 V = pb.Verification
 S = pb.ImageSource
 
-# ResolveImage answered UNIMPLEMENTED and the registry config keys were not
-# in the daemon when these tests were written; until then the tests that
-# start the daemon are skipped (the harness tests still run).
-PENDING = ("ResolveImage is not implemented in the daemon yet; the "
-           "assertions against it have not been run")
-RESOLVE_PENDING = True
-
 
 # ---- the daemon -------------------------------------------------------------
 
@@ -184,8 +177,6 @@ class ResolveTestCase(unittest.TestCase):
     test), resolve(), and assertions on a ResolveImageResponse."""
 
     def setUp(self):
-        if RESOLVE_PENDING:
-            self.skipTest(PENDING)
         self.daemons = []
 
     def tearDown(self):
@@ -411,8 +402,6 @@ class _AuthModeTests:
 
     @classmethod
     def setUpClass(cls):
-        if RESOLVE_PENDING:
-            raise unittest.SkipTest(PENDING)
         users = None
         if cls.mode != "none":
             users = {USER: PASSWORD, OTHER_USER: OTHER_PASSWORD}
@@ -673,8 +662,6 @@ class RegistryStoppedTest(ResolveTestCase):
 
     @classmethod
     def setUpClass(cls):
-        if RESOLVE_PENDING:
-            raise unittest.SkipTest(PENDING)
         cls.registry = Registry("token", users={USER: PASSWORD}).start()
         cls.digests = {t: cls.registry.push_image(REPO, t)
                        for t in ("vscode-latest", "windsurf-latest",
