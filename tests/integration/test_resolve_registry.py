@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -425,6 +426,7 @@ class _AuthModeTests:
     @classmethod
     def tearDownClass(cls):
         cls.registry.close()
+        shutil.rmtree(cls.auth_dir, ignore_errors=True)
 
     @property
     def address(self):
@@ -674,6 +676,7 @@ class RegistryStoppedTest(ResolveTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.registry.close()
+        shutil.rmtree(cls.auth_dir, ignore_errors=True)
 
     def run_stopped(self, **extra):
         addr = self.registry.address
