@@ -8,6 +8,7 @@ non-zero) and the socket file removed; on failure the log is printed.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -71,6 +72,7 @@ class Daemon:
         self.log_path = None
         self.proc = None
         self.returncode = None
+        self.final_log = None
 
     # ---- lifecycle -------------------------------------------------------
 
@@ -148,6 +150,10 @@ class Daemon:
             if word in self.log():
                 raise DaemonError("sanitizer report in the log\n%s"
                                   % self.describe())
+        # A clean run leaves nothing behind (the log stays readable through
+        # log()); a failed one keeps its directory.
+        self.final_log = self.log()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def stop(self, timeout=STOP_TIMEOUT):
         """SIGTERM, then assert a clean exit."""
@@ -183,6 +189,8 @@ class Daemon:
         return "unix:" + self.socket_path
 
     def log(self):
+        if self.final_log is not None:
+            return self.final_log
         try:
             with open(self.log_path, "rb") as f:
                 return f.read().decode("utf-8", "replace")

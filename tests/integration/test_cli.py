@@ -3,6 +3,7 @@ production binary."""
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -33,6 +34,7 @@ class CommandLineTest(unittest.TestCase):
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="gs-cli-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
         self.socket_path = os.path.join(self.dir, "s.sock")
 
     def write(self, name, text):
@@ -118,6 +120,7 @@ class RunningDaemonTest(unittest.TestCase):
     def test_stale_socket_file_is_replaced(self):
         d = Daemon(real=True)
         d.dir = tempfile.mkdtemp(prefix="gs-itest-")
+        self.addCleanup(shutil.rmtree, d.dir, True)
         stale = os.path.join(d.dir, "stale.sock")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(stale)
@@ -148,6 +151,7 @@ class RunningDaemonTest(unittest.TestCase):
 
     def test_regular_file_at_socket_path_is_kept(self):
         d = tempfile.mkdtemp(prefix="gs-cli-")
+        self.addCleanup(shutil.rmtree, d, True)
         path = os.path.join(d, "not-a-socket")
         with open(path, "w") as f:
             f.write("precious\n")

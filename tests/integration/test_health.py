@@ -83,6 +83,30 @@ class HealthWatchTest(unittest.TestCase):
         self.daemon.assert_clean_exit()
         self.assertFalse(os.path.exists(self.daemon.socket_path))
 
+    def test_watch_sigterm_repeatedly(self):
+        # The last frames race the close of the connection: a daemon that
+        # closes as soon as its output is flushed makes grpcio fail the
+        # stream now and then ("Broken pipe") instead of ending it with OK.
+        self.daemon.stop()
+        for i in range(60):
+            d = Daemon(real=True).start()
+            try:
+                with d.channel() as ch:
+                    stream = health_pb2_grpc.HealthStub(ch).Watch(
+                        health_pb2.HealthCheckRequest(service=""), timeout=30)
+                    self.assertEqual(next(stream).status, Status.SERVING)
+                    d.terminate()
+                    try:
+                        statuses = [m.status for m in stream]
+                    except grpc.RpcError as e:
+                        self.fail("round %d: %s %r\n%s" % (
+                            i, e.code(), e.details(), d.describe()))
+                    self.assertEqual(statuses, [Status.NOT_SERVING])
+                    self.assertEqual(stream.code(), grpc.StatusCode.OK)
+                d.assert_clean_exit()
+            finally:
+                d.kill()
+
     def test_watch_orchestrator_serving(self):
         with self.daemon.channel() as ch:
             stub = health_pb2_grpc.HealthStub(ch)
