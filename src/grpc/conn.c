@@ -8,6 +8,7 @@
 #include "server_int.h"
 
 static void conn_on_close(uv_handle_t *handle);
+static void conn_linger(gs_conn *conn);
 
 int gs_conn_new(gs_server *server, gs_conn **out) {
   gs_conn *conn;
@@ -21,6 +22,7 @@ int gs_conn_new(gs_server *server, gs_conn **out) {
            (unsigned long long)server->next_conn_id++);
   uv_pipe_init(server->loop, &conn->pipe, 0);
   conn->pipe.data = conn;
+  conn->handles_open = 1;
   conn->next = server->conns;
   if (server->conns != NULL) {
     server->conns->prev = conn;
@@ -73,6 +75,9 @@ static void conn_on_read(uv_stream_t *stream, ssize_t nread,
     }
     gs_conn_close(conn);
     return;
+  }
+  if (conn->lingering) {
+    return; /* the session is over; the peer's last bytes are dropped */
   }
   conn->in_recv = true;
   rv = nghttp2_session_mem_recv(conn->session, (const uint8_t *)buf->base,
@@ -252,8 +257,42 @@ void gs_conn_flush(gs_conn *conn) {
   if (conn->close_when_flushed ||
       (!nghttp2_session_want_read(conn->session) &&
        !nghttp2_session_want_write(conn->session))) {
+    conn_linger(conn);
+  }
+}
+
+static void conn_linger_expired(uv_timer_t *timer) {
+  gs_conn_close(timer->data);
+}
+
+static void conn_on_shutdown(uv_shutdown_t *req, int status) {
+  gs_conn *conn = req->data;
+
+  if (status < 0 && !conn->closing) {
     gs_conn_close(conn);
   }
+}
+
+/* Ends the connection once everything is written: a peer that is still
+ * sending (a WINDOW_UPDATE, a PING) would otherwise hit a closed socket and
+ * may drop frames it has not read yet, our last trailers among them. */
+static void conn_linger(gs_conn *conn) {
+  if (conn->lingering) {
+    return;
+  }
+  conn->lingering = true;
+  uv_timer_init(conn->server->loop, &conn->linger_timer);
+  conn->linger_timer.data = conn;
+  conn->handles_open++;
+  uv_timer_start(&conn->linger_timer, conn_linger_expired, GS_CONN_LINGER_MS,
+                 0);
+  conn->shutdown_req.data = conn;
+  if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->pipe,
+                  conn_on_shutdown) != 0) {
+    gs_conn_close(conn);
+    return;
+  }
+  conn_resume_reading(conn);
 }
 
 void gs_conn_goaway(gs_conn *conn) {
@@ -280,6 +319,9 @@ void gs_conn_close(gs_conn *conn) {
     conn->session = NULL;
   }
   GS_DEBUG(conn->id, "close -> ok");
+  if (conn->lingering) {
+    uv_close((uv_handle_t *)&conn->linger_timer, conn_on_close);
+  }
   uv_close((uv_handle_t *)&conn->pipe, conn_on_close);
 }
 
@@ -287,6 +329,9 @@ static void conn_on_close(uv_handle_t *handle) {
   gs_conn *conn = handle->data;
   gs_server *server = conn->server;
 
+  if (--conn->handles_open > 0) {
+    return;
+  }
   free(conn->out);
   free(conn->wbuf);
   gs_server_conn_closed(server, conn);

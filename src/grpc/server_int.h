@@ -19,6 +19,7 @@
 #define GS_CALL_OUTPUT_HIGH ((size_t)256 * 1024)
 #define GS_STREAM_WINDOW (1 << 20)
 #define GS_CONN_WINDOW (16 << 20)
+#define GS_CONN_LINGER_MS 2000
 
 typedef struct gs_conn gs_conn;
 
@@ -77,6 +78,12 @@ struct gs_conn {
   bool closing;
   bool close_when_flushed;
   bool goaway_sent;
+  /* After the last frame: our side shut down, waiting for the peer's EOF so
+   * that it reads everything before it sees the connection end. */
+  bool lingering;
+  uv_shutdown_t shutdown_req;
+  uv_timer_t linger_timer;
+  int handles_open;
 };
 
 struct gs_call {

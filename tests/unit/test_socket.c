@@ -17,8 +17,8 @@
 #include "socket.h"
 
 typedef struct {
-  char dir[64];
-  char path[128];
+  char dir[40];
+  char path[64];
   char err[256];
 } fixture;
 
