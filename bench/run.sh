@@ -60,10 +60,8 @@ build_dir=${1:-build}
 readonly uri="http://localhost/grpc.health.v1.Health/Check"
 readonly shapes=("c1m1" "c4m100")
 
-die() {
-  echo "run.sh: $*" >&2
-  exit 1
-}
+# shellcheck source=lib.sh source-path=SCRIPTDIR disable=SC1091
+. "$bench_dir/lib.sh"
 
 # ---- setup ------------------------------------------------------------------
 
@@ -139,58 +137,7 @@ start_server() {
   exit 1
 }
 
-# proc_field PID FIELD: a "kB" line of /proc/PID/status, in KiB.
-proc_field() {
-  awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
-}
-
-# cpu_ns PID: the CPU time the process has used so far, in nanoseconds.
-cpu_ns() {
-  local ticks
-
-  if [[ -r /proc/$1/schedstat ]]; then
-    cut -d' ' -f1 "/proc/$1/schedstat"
-    return
-  fi
-  ticks=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
-  echo $((ticks * 1000000000 / $(getconf CLK_TCK)))
-}
-
-# cpu_jiffies: "total idle steal" CPU time of the whole machine (/proc/stat).
-cpu_jiffies() {
-  awk '$1 == "cpu" {
-    for (i = 2; i <= NF; i++) { t += $i }
-    print t, $5 + $6, $9
-  }' /proc/stat
-}
-
-# background_load: the machine's busy CPU, in percent of one CPU, over one
-# second in which this script runs nothing: what other tenants are using.
-background_load() {
-  local t0 i0 t1 i1
-
-  read -r t0 i0 _ <<<"$(cpu_jiffies)"
-  sleep 1
-  read -r t1 i1 _ <<<"$(cpu_jiffies)"
-  awk -v t=$((t1 - t0)) -v i=$((i1 - i0)) -v n="$(nproc)" \
-    'BEGIN { printf "%.0f%%", (t > 0 ? 100 * n * (t - i) / t : 0) }'
-}
-
 # ---- h2load -----------------------------------------------------------------
-
-shape_args() {
-  case "$1" in
-  c1m1) echo "-c1 -m1" ;;
-  c4m100) echo "-c4 -m100" ;;
-  esac
-}
-
-shape_requests() {
-  case "$1" in
-  c1m1) echo "$n_c1" ;;
-  c4m100) echo "$n_c4" ;;
-  esac
-}
 
 # h2load_run NAME SHAPE N [EXTRA...]: one h2load run; output in $work/out.
 h2load_run() {
@@ -202,37 +149,6 @@ h2load_run() {
   h2load -B "unix:${sock[$name]}" "${args[@]}" -n "$n" \
     -d "$work/request.bin" -H 'content-type: application/grpc' \
     -H 'te: trailers' "$@" "$uri" >"$work/out" 2>&1
-}
-
-# h2load_ok N: did the last run finish N requests, all with a 2xx status?
-h2load_ok() {
-  awk -v n="$1" '
-    /^requests:/ { ok = ($2 == n && $8 == n) }
-    /^status codes:/ { st = ($3 == n) }
-    END { exit !(ok && st) }' "$work/out"
-}
-
-# h2load_parse: "req/s mean_us" of the last run; h2load prints us, ms or s.
-h2load_parse() {
-  awk '
-    function us(v) {
-      if (v ~ /us$/) { return v + 0 }
-      if (v ~ /ms$/) { return v * 1000 }
-      return v * 1000000
-    }
-    /^finished in/ { rps = $4 }
-    /^time for request:/ { mean = us($6) }
-    END { printf "%s %.1f\n", rps, mean }' "$work/out"
-}
-
-# log_percentiles FILE: "p50 p99" in us from h2load's per-request log; fails
-# unless every request has status 200.
-log_percentiles() {
-  awk -F'\t' '$2 != 200 { bad++ } END { exit bad > 0 }' "$1" || return 1
-  cut -f3 "$1" | sort -n | awk '
-    { v[NR] = $1 }
-    function at(p,  i) { i = int(p * NR + 0.999999); return v[i < 1 ? 1 : i] }
-    END { printf "%d %d\n", at(0.50), at(0.99) }'
 }
 
 # verify NAME: checks the answer bytes and trailer, then a short h2load run.
@@ -310,19 +226,6 @@ fail() {
 }
 
 # ---- the report -------------------------------------------------------------
-
-# stat NAME SHAPE COLUMN: "median [min, max]" of a results column.
-stat() {
-  awk -v s="$1" -v h="$2" -v c="$3" '$1 == s && $2 == h { print $c }' \
-    "$work/results" | sort -g | awk '
-    { v[NR] = $1 }
-    END {
-      if (NR == 0 || v[1] == "-") { print "n/a"; exit }
-      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%.*f [%.*f, %.*f]\n", d(m), m, d(v[1]), v[1], d(v[NR]), v[NR]
-    }
-    function d(x) { return x < 100 ? 1 : 0 }'
-}
 
 # ratio SHAPE COLUMN: daemon median / baseline median.
 ratio() {
@@ -485,7 +388,8 @@ Each cell is the median over rounds, then [min, max]. Mean latency is
 h2load's "time for request" mean. p50/p99 come from a second run of the
 same shape with \`--log-file\` (the log slows h2load itself, so those runs
 are not the ones timed for req/s). CPU is the server's own CPU time per
-request (/proc/PID/schedstat), which does not depend on how fast h2load is.
+request (/proc/PID/task/*/schedstat), which does not depend on how fast
+h2load is.
 The ratio row divides the daemon's median by the baseline's.
 
 | shape | server | req/s | mean (us) | p50 (us) | p99 (us) | CPU (us/req) |
