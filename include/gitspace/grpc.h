@@ -98,6 +98,11 @@ void gs_server_get_stats(const gs_server *server, gs_server_stats *out);
  * message on a unary call. `msg` is borrowed. */
 int gs_call_send(gs_call *call, const ProtobufCMessage *msg);
 
+/* Queues one response message already encoded as protobuf (`len` bytes at
+ * `data`, borrowed; the gRPC prefix is added here). Same returns as
+ * gs_call_send. For handlers that answer from a cache of encoded replies. */
+int gs_call_send_packed(gs_call *call, const uint8_t *data, size_t len);
+
 /* Ends the call with `code` and `message` (borrowed; may be NULL; never put a
  * secret in it). Releases the handler's hold on the call: `call` must not be
  * used afterwards. On a cancelled call the status is not sent. */

@@ -521,9 +521,11 @@ static void call_maybe_free(gs_call *call) {
 
 /* ---- the handler's side -------------------------------------------------- */
 
-int gs_call_send(gs_call *call, const ProtobufCMessage *msg) {
+/* Appends one framed message of `size` bytes, written by `fill`. */
+static int call_queue(gs_call *call, size_t size,
+                      void (*fill)(uint8_t *out, const void *src),
+                      const void *src) {
   gs_out_chunk *chunk;
-  size_t size;
 
   if (call->cancelled || call->finished || !call->transport_open) {
     return GS_ECANCELED;
@@ -531,7 +533,6 @@ int gs_call_send(gs_call *call, const ProtobufCMessage *msg) {
   if (call->method->kind == GS_METHOD_UNARY && call->messages_out > 0) {
     return GS_EINVAL;
   }
-  size = protobuf_c_message_get_packed_size(msg);
   if (size > call->server->opts.max_message_bytes) {
     return GS_ERANGE;
   }
@@ -543,7 +544,7 @@ int gs_call_send(gs_call *call, const ProtobufCMessage *msg) {
   chunk->off = 0;
   chunk->len = GS_FRAME_HEADER_LEN + size;
   gs_frame_encode_header(chunk->data, false, (uint32_t)size);
-  protobuf_c_message_pack(msg, chunk->data + GS_FRAME_HEADER_LEN);
+  fill(chunk->data + GS_FRAME_HEADER_LEN, src);
   if (call->out_tail != NULL) {
     call->out_tail->next = chunk;
   } else {
@@ -562,6 +563,34 @@ int gs_call_send(gs_call *call, const ProtobufCMessage *msg) {
   }
   call_mark_dirty(call);
   return call->out_bytes > GS_CALL_OUTPUT_HIGH ? 1 : 0;
+}
+
+static void call_fill_message(uint8_t *out, const void *src) {
+  protobuf_c_message_pack(src, out);
+}
+
+typedef struct {
+  const uint8_t *data;
+  size_t len;
+} call_bytes;
+
+static void call_fill_bytes(uint8_t *out, const void *src) {
+  const call_bytes *b = src;
+
+  if (b->len > 0) {
+    memcpy(out, b->data, b->len);
+  }
+}
+
+int gs_call_send(gs_call *call, const ProtobufCMessage *msg) {
+  return call_queue(call, protobuf_c_message_get_packed_size(msg),
+                    call_fill_message, msg);
+}
+
+int gs_call_send_packed(gs_call *call, const uint8_t *data, size_t len) {
+  call_bytes b = {data, len};
+
+  return call_queue(call, len, call_fill_bytes, &b);
 }
 
 void gs_call_finish(gs_call *call, gs_status code, const char *message) {
