@@ -38,7 +38,14 @@ typedef struct gs_config {
     unsigned max_connections;        /* default 1024 */
     unsigned max_concurrent_streams; /* per connection, default 256 */
     size_t max_header_list_bytes;    /* default 16 KiB */
-    unsigned drain_timeout_ms;       /* default 10000 */
+    /* Bytes of unfinished request messages held per connection and in
+     * all; a message that would pass either is refused (default 16 MiB,
+     * 256 MiB). */
+    size_t max_pending_bytes_per_connection;
+    size_t max_pending_bytes;
+    unsigned handshake_timeout_ms; /* preface and SETTINGS; default 10 s */
+    unsigned idle_timeout_ms;      /* no call open; 0: never; default 5 min */
+    unsigned drain_timeout_ms;     /* default 10000 */
   } limits;
   struct {
     gs_log_level level;   /* default info */

@@ -49,6 +49,10 @@ typedef struct {
   unsigned max_connections;
   unsigned max_concurrent_streams;
   size_t max_header_list_bytes;
+  size_t max_pending_bytes_per_connection; /* 0: no limit */
+  size_t max_pending_bytes;                /* 0: no limit */
+  unsigned handshake_timeout_ms;           /* 0: none */
+  unsigned idle_timeout_ms;                /* 0: none */
   unsigned drain_timeout_ms;
 } gs_server_options;
 
@@ -57,6 +61,13 @@ typedef struct {
  * the loop has finished. */
 int gs_server_new(uv_loop_t *loop, const gs_server_options *opts,
                   gs_server **out);
+
+/* Checks a socket path: 1 to 107 bytes, no control characters. Returns 0
+ * or GS_EINVAL. */
+int gs_server_check_socket_path(const char *path);
+
+/* Checks that a group name or number exists. Returns 0 or GS_ENOENT. */
+int gs_server_check_group(const char *group);
 
 /* Registers a service. `svc` is borrowed and must outlive the server. */
 int gs_server_add_service(gs_server *server, const gs_service *svc);
@@ -71,6 +82,11 @@ int gs_server_listen(gs_server *server, char *err, size_t errlen);
  * closed so that uv_run returns. `done` runs once everything has closed. */
 void gs_server_shutdown(gs_server *server, void (*done)(void *data),
                         void *data);
+
+/* Ends a shutdown at once, as if the drain timeout had passed: calls are
+ * cancelled with UNAVAILABLE and connections closed. Starts the shutdown
+ * first when none is under way (then without a `done` hook). */
+void gs_server_stop_now(gs_server *server);
 
 bool gs_server_draining(const gs_server *server);
 

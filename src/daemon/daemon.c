@@ -32,6 +32,7 @@ typedef struct {
   uv_loop_t loop;
   uv_signal_t sigterm;
   uv_signal_t sigint;
+  uv_signal_t sighup;
   gs_server *server;
   gs_health *health;
   gs_orchestrator *orch;
@@ -43,12 +44,11 @@ static void daemon_usage(FILE *out) {
   fputs("Usage: gitspace-orchestratord [OPTION]...\n"
         "Serve the gitspace Orchestrator over gRPC on a Unix socket.\n"
         "\n"
-        "  -c, --config FILE      read FILE (default " DAEMON_DEFAULT_CONFIG
-        ",\n"
-        "                         when it exists)\n"
+        "  -c, --config FILE      read FILE (default, when it exists:\n"
+        "                         " DAEMON_DEFAULT_CONFIG ")\n"
         "  -s, --socket PATH      listen on PATH (overrides the config)\n"
         "      --log-format FMT   text or json (overrides the config)\n"
-        "      --log-level LEVEL  debug, info, warn or error\n"
+        "      --log-level LEVEL  debug, info, warn, error or off\n"
         "      --check-config     validate the config, print the effective\n"
         "                         values (secrets masked) and exit\n"
         "  -V, --version          print the version and exit\n"
@@ -113,8 +113,15 @@ static int daemon_parse_args(int argc, char **argv, daemon_options *o) {
 /* Applies the command line over the file and the environment. */
 static int daemon_apply_args(gs_config *cfg, const daemon_options *o) {
   if (o->socket_path != NULL) {
-    char *p = strdup(o->socket_path);
+    char *p;
 
+    if (gs_server_check_socket_path(o->socket_path) != 0) {
+      fprintf(stderr,
+              "gitspace-orchestratord: --socket: expected a path of 1 to "
+              "107 bytes without control characters\n");
+      return GS_EINVAL;
+    }
+    p = strdup(o->socket_path);
     if (p == NULL) {
       return GS_ENOMEM;
     }
@@ -133,7 +140,7 @@ static int daemon_apply_args(gs_config *cfg, const daemon_options *o) {
       gs_log_level_parse(o->log_level, &cfg->log.level) != 0) {
     fprintf(stderr,
             "gitspace-orchestratord: --log-level: expected debug, "
-            "info, warn or error, got \"%s\"\n",
+            "info, warn, error or off, got \"%s\"\n",
             o->log_level);
     return GS_EINVAL;
   }
@@ -179,13 +186,22 @@ static void daemon_shutdown_done(void *data) {
   daemon_release_clients(st);
   uv_close((uv_handle_t *)&st->sigterm, daemon_handle_closed);
   uv_close((uv_handle_t *)&st->sigint, daemon_handle_closed);
+  uv_close((uv_handle_t *)&st->sighup, daemon_handle_closed);
 }
 
 static void daemon_on_signal(uv_signal_t *sig, int signum) {
   daemon_state *st = sig->data;
 
+  if (signum == SIGHUP) {
+    GS_WARN("-",
+            "signal %s -> ignored: the config is read at start only; "
+            "restart the daemon to apply changes",
+            strsignal(signum));
+    return;
+  }
   if (gs_server_draining(st->server)) {
-    GS_INFO("-", "signal %s -> already shutting down", strsignal(signum));
+    GS_WARN("-", "signal %s -> second signal, stopping now", strsignal(signum));
+    gs_server_stop_now(st->server);
     return;
   }
   GS_INFO("-", "signal %s -> shutting down", strsignal(signum));
@@ -215,6 +231,11 @@ static void daemon_server_options(const gs_config *cfg, gs_server_options *o) {
   o->max_connections = cfg->limits.max_connections;
   o->max_concurrent_streams = cfg->limits.max_concurrent_streams;
   o->max_header_list_bytes = cfg->limits.max_header_list_bytes;
+  o->max_pending_bytes_per_connection =
+      cfg->limits.max_pending_bytes_per_connection;
+  o->max_pending_bytes = cfg->limits.max_pending_bytes;
+  o->handshake_timeout_ms = cfg->limits.handshake_timeout_ms;
+  o->idle_timeout_ms = cfg->limits.idle_timeout_ms;
   o->drain_timeout_ms = cfg->limits.drain_timeout_ms;
 }
 
@@ -312,6 +333,9 @@ static int daemon_serve(const gs_config *cfg, const gs_service *const *extra,
   st.sigint.data = &st;
   uv_signal_start(&st.sigterm, daemon_on_signal, SIGTERM);
   uv_signal_start(&st.sigint, daemon_on_signal, SIGINT);
+  uv_signal_init(&st.loop, &st.sighup);
+  st.sighup.data = &st;
+  uv_signal_start(&st.sighup, daemon_on_signal, SIGHUP);
   GS_INFO("-", "start -> serving on %s (version %s, pid %ld)", cfg->socket.path,
           GS_VERSION, (long)getpid());
   uv_run(&st.loop, UV_RUN_DEFAULT);
@@ -331,12 +355,22 @@ out:
   return code;
 }
 
-/* Checks what only the services can check: the catalog's images parse. */
+/* Checks what only the services can check: the socket's group exists and
+ * the catalog's images parse. */
 static int daemon_check_services(const gs_config *cfg) {
   gs_orchestrator *orch = NULL;
   char err[512];
-  int rv = gs_orchestrator_new(cfg, NULL, &orch, err, sizeof(err));
+  int rv;
 
+  if (cfg->socket.group != NULL &&
+      gs_server_check_group(cfg->socket.group) != 0) {
+    fprintf(stderr,
+            "gitspace-orchestratord: socket.group: no group \"%s\" "
+            "on this system\n",
+            cfg->socket.group);
+    return GS_EINVAL;
+  }
+  rv = gs_orchestrator_new(cfg, NULL, &orch, err, sizeof(err));
   if (rv != 0) {
     fprintf(stderr, "gitspace-orchestratord: %s\n", err);
     return rv;
@@ -375,6 +409,10 @@ int gs_daemon_main(int argc, char **argv, const gs_service *const *extra,
     }
     gs_config_free(&cfg);
     return code;
+  }
+  if (daemon_check_services(&cfg) != 0) {
+    gs_config_free(&cfg);
+    return 2;
   }
   gs_log_setup(cfg.log.level, cfg.log.format);
   signal(SIGPIPE, SIG_IGN);

@@ -33,6 +33,9 @@ gs_call *gs_call_new(gs_conn *conn, int32_t stream_id) {
   }
   conn->calls = call;
   conn->server->stats.calls_open++;
+  if (call->next == NULL) {
+    gs_conn_calls_changed(conn);
+  }
   return call;
 }
 
@@ -40,22 +43,29 @@ static bool call_header_is(const uint8_t *name, size_t len, const char *want) {
   return strlen(want) == len && memcmp(name, want, len) == 0;
 }
 
-/* "application/grpc", optionally followed by "+proto", ";...", and so on. */
+/* "application/grpc" or "application/grpc+proto", parameters allowed:
+ * another codec ("+json") is not one we speak. */
 static bool call_content_type_ok(const uint8_t *v, size_t len) {
   static const char base[] = "application/grpc";
+  static const char proto[] = "+proto";
   size_t n = sizeof(base) - 1;
 
   if (len < n || strncasecmp((const char *)v, base, n) != 0) {
     return false;
   }
-  return len == n || v[n] == '+' || v[n] == ';';
+  if (len - n >= sizeof(proto) - 1 &&
+      strncasecmp((const char *)v + n, proto, sizeof(proto) - 1) == 0) {
+    n += sizeof(proto) - 1;
+  }
+  return len == n || v[n] == ';';
 }
 
 int gs_call_on_header(gs_call *call, const uint8_t *name, size_t namelen,
                       const uint8_t *value, size_t valuelen) {
   call->header_bytes += namelen + valuelen + 32;
   if (call->header_bytes > call->server->opts.max_header_list_bytes) {
-    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    call->headers_too_big = true; /* answered once the headers end */
+    return 0;
   }
   if (call_header_is(name, namelen, ":path")) {
     free(call->path);
@@ -321,7 +331,14 @@ void gs_call_run_writable(gs_call *call) {
 
 void gs_call_on_headers_done(gs_call *call, bool end_stream) {
   const gs_method *m;
+  char msg[256];
 
+  if (call->headers_too_big) {
+    snprintf(msg, sizeof(msg), "request headers exceed the limit of %zu bytes",
+             call->server->opts.max_header_list_bytes);
+    call_respond(call, GS_STATUS_RESOURCE_EXHAUSTED, msg);
+    return;
+  }
   if (!call->is_post) {
     call_respond_http(call, "405");
     return;
@@ -336,8 +353,6 @@ void gs_call_on_headers_done(gs_call *call, bool end_stream) {
   }
   m = gs_server_find_method(call->server, call->path, &call->service);
   if (m == NULL) {
-    char msg[256];
-
     snprintf(msg, sizeof(msg), "unknown method %.200s", call->path);
     call_respond(call, GS_STATUS_UNIMPLEMENTED, msg);
     return;
@@ -349,11 +364,14 @@ void gs_call_on_headers_done(gs_call *call, bool end_stream) {
     return;
   }
   if (call->bad_encoding) {
-    char msg[128];
-
     snprintf(msg, sizeof(msg),
              "grpc-encoding %s is not supported; use identity", call->encoding);
     call_respond(call, GS_STATUS_UNIMPLEMENTED, msg);
+    return;
+  }
+  if (call->has_deadline && call->timeout_ms == 0) {
+    call_respond(call, GS_STATUS_DEADLINE_EXCEEDED,
+                 "deadline exceeded before the call started");
     return;
   }
   if (call->has_deadline) {
@@ -382,6 +400,40 @@ static int call_take_message(void *arg, bool compressed, uint8_t *body,
   return 0;
 }
 
+/* Counts the request bytes this call holds in its connection's and the
+ * server's totals. Returns false when either is over its limit. */
+static bool call_account(gs_call *call) {
+  gs_server *server = call->server;
+  size_t held = call->message_len;
+  bool ok;
+
+  if (call->decoder.body != NULL) {
+    held += call->decoder.body_need;
+  }
+  server->pending_bytes = server->pending_bytes - call->pending + held;
+  if (call->conn != NULL) {
+    call->conn->pending_bytes =
+        call->conn->pending_bytes - call->pending + held;
+  }
+  call->pending = held;
+  ok = server->opts.max_pending_bytes == 0 ||
+       server->pending_bytes <= server->opts.max_pending_bytes;
+  if (call->conn != NULL && server->opts.max_pending_bytes_per_connection > 0) {
+    ok = ok && call->conn->pending_bytes <=
+                   server->opts.max_pending_bytes_per_connection;
+  }
+  return ok;
+}
+
+/* Drops what the request holds, and its share of the totals. */
+static void call_release_request(gs_call *call) {
+  gs_frame_decoder_free(&call->decoder);
+  free(call->message);
+  call->message = NULL;
+  call->message_len = 0;
+  call_account(call);
+}
+
 int gs_call_on_data(gs_call *call, const uint8_t *data, size_t len) {
   char msg[160];
   int rv;
@@ -391,6 +443,13 @@ int gs_call_on_data(gs_call *call, const uint8_t *data, size_t len) {
   }
   rv =
       gs_frame_decoder_feed(&call->decoder, data, len, call_take_message, call);
+  if (rv == 0 && !call_account(call)) {
+    call_release_request(call);
+    call_respond(call, GS_STATUS_RESOURCE_EXHAUSTED,
+                 "too many request bytes are waiting for their messages "
+                 "to end; retry later");
+    return 0;
+  }
   switch (rv) {
   case 0:
     return 0;
@@ -418,7 +477,7 @@ int gs_call_on_data(gs_call *call, const uint8_t *data, size_t len) {
     call_respond(call, GS_STATUS_RESOURCE_EXHAUSTED, "out of memory");
     break;
   }
-  gs_frame_decoder_free(&call->decoder);
+  call_release_request(call);
   return 0;
 }
 
@@ -441,8 +500,7 @@ void gs_call_on_request_end(gs_call *call) {
   desc = call->method->input;
   call->request =
       protobuf_c_message_unpack(desc, NULL, call->message_len, call->message);
-  free(call->message);
-  call->message = NULL;
+  call_release_request(call);
   if (call->request == NULL) {
     snprintf(msg, sizeof(msg), "request message is not a valid %.120s",
              desc->name);
@@ -472,13 +530,27 @@ static void call_unlink(gs_call *call) {
   call->prev = NULL;
   call->next = NULL;
   call->conn = NULL;
+  if (conn->calls == NULL) {
+    gs_conn_calls_changed(conn);
+  }
 }
 
-void gs_call_on_stream_close(gs_call *call) {
+void gs_call_on_stream_close(gs_call *call, uint32_t error_code) {
+  char why[80];
+
+  /* The request's bytes leave the connection's count before it unlinks. */
+  call_release_request(call);
   call_unlink(call);
   if (!call->finished) {
     call->finished = true;
     call->status = GS_STATUS_CANCELLED;
+    if (error_code == GS_CALL_CONN_CLOSED) {
+      snprintf(why, sizeof(why), "connection closed");
+    } else {
+      snprintf(why, sizeof(why), "stream reset: %s",
+               nghttp2_http2_strerror(error_code));
+    }
+    call->status_message = strdup(why);
     call_log_result(call);
   }
   call_stop_timer(call);
@@ -490,7 +562,7 @@ void gs_call_on_stream_close(gs_call *call) {
 }
 
 void gs_call_detach(gs_call *call) {
-  gs_call_on_stream_close(call);
+  gs_call_on_stream_close(call, GS_CALL_CONN_CLOSED);
 }
 
 void gs_call_abort(gs_call *call, gs_status code, const char *message) {
@@ -511,9 +583,8 @@ static void call_maybe_free(gs_call *call) {
   if (call->request != NULL) {
     protobuf_c_message_free_unpacked(call->request, NULL);
   }
-  gs_frame_decoder_free(&call->decoder);
+  call_release_request(call);
   call->server->stats.calls_open--;
-  free(call->message);
   free(call->status_message);
   free(call->path);
   free(call);

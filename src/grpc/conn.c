@@ -22,7 +22,9 @@ int gs_conn_new(gs_server *server, gs_conn **out) {
            (unsigned long long)server->next_conn_id++);
   uv_pipe_init(server->loop, &conn->pipe, 0);
   conn->pipe.data = conn;
-  conn->handles_open = 1;
+  uv_timer_init(server->loop, &conn->timer);
+  conn->timer.data = conn;
+  conn->handles_open = 2;
   conn->next = server->conns;
   if (server->conns != NULL) {
     server->conns->prev = conn;
@@ -96,6 +98,38 @@ static void conn_on_read(uv_stream_t *stream, ssize_t nread,
   gs_conn_flush(conn);
 }
 
+static void conn_handshake_expired(uv_timer_t *timer) {
+  gs_conn *conn = timer->data;
+
+  GS_WARN(conn->id,
+          "handshake -> no HTTP/2 preface and SETTINGS within %u "
+          "ms; closing",
+          conn->server->opts.handshake_timeout_ms);
+  gs_conn_close(conn);
+}
+
+static void conn_idle_expired(uv_timer_t *timer) {
+  gs_conn *conn = timer->data;
+
+  GS_DEBUG(conn->id, "idle -> no call for %u ms; closing",
+           conn->server->opts.idle_timeout_ms);
+  gs_conn_goaway(conn);
+}
+
+/* Starts the idle timer when no call is open, stops it when one is. */
+void gs_conn_calls_changed(gs_conn *conn) {
+  unsigned ms = conn->server->opts.idle_timeout_ms;
+
+  if (conn->closing || conn->lingering || !conn->handshake_done) {
+    return;
+  }
+  if (conn->calls != NULL || ms == 0) {
+    uv_timer_stop(&conn->timer);
+  } else {
+    uv_timer_start(&conn->timer, conn_idle_expired, ms, 0);
+  }
+}
+
 int gs_conn_start(gs_conn *conn) {
   int rv;
 
@@ -116,6 +150,10 @@ int gs_conn_start(gs_conn *conn) {
     return GS_EIO;
   }
   GS_DEBUG(conn->id, "accept -> ok");
+  if (conn->server->opts.handshake_timeout_ms > 0) {
+    uv_timer_start(&conn->timer, conn_handshake_expired,
+                   conn->server->opts.handshake_timeout_ms, 0);
+  }
   if (conn->server->draining) {
     gs_conn_goaway(conn);
   }
@@ -281,11 +319,7 @@ static void conn_linger(gs_conn *conn) {
     return;
   }
   conn->lingering = true;
-  uv_timer_init(conn->server->loop, &conn->linger_timer);
-  conn->linger_timer.data = conn;
-  conn->handles_open++;
-  uv_timer_start(&conn->linger_timer, conn_linger_expired, GS_CONN_LINGER_MS,
-                 0);
+  uv_timer_start(&conn->timer, conn_linger_expired, GS_CONN_LINGER_MS, 0);
   conn->shutdown_req.data = conn;
   if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->pipe,
                   conn_on_shutdown) != 0) {
@@ -319,9 +353,7 @@ void gs_conn_close(gs_conn *conn) {
     conn->session = NULL;
   }
   GS_DEBUG(conn->id, "close -> ok");
-  if (conn->lingering) {
-    uv_close((uv_handle_t *)&conn->linger_timer, conn_on_close);
-  }
+  uv_close((uv_handle_t *)&conn->timer, conn_on_close);
   uv_close((uv_handle_t *)&conn->pipe, conn_on_close);
 }
 
@@ -409,10 +441,16 @@ static int conn_h2_header(nghttp2_session *session, const nghttp2_frame *frame,
 
 static int conn_h2_frame_recv(nghttp2_session *session,
                               const nghttp2_frame *frame, void *user_data) {
+  gs_conn *conn = user_data;
   gs_call *call;
   bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
 
-  (void)user_data;
+  if (frame->hd.type == NGHTTP2_SETTINGS && !conn->handshake_done) {
+    conn->handshake_done = true;
+    uv_timer_stop(&conn->timer);
+    gs_conn_calls_changed(conn);
+    return 0;
+  }
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
     return 0;
   }
@@ -466,16 +504,28 @@ static int conn_h2_stream_close(nghttp2_session *session, int32_t stream_id,
                                 uint32_t error_code, void *user_data) {
   gs_call *call = conn_stream_call(session, stream_id);
 
-  (void)error_code;
   (void)user_data;
   if (call != NULL) {
     nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-    gs_call_on_stream_close(call);
+    gs_call_on_stream_close(call, error_code);
   }
   return 0;
 }
 
+static int conn_h2_invalid_frame(nghttp2_session *session,
+                                 const nghttp2_frame *frame, int lib_error,
+                                 void *user_data) {
+  gs_conn *conn = user_data;
+
+  (void)session;
+  GS_WARN(conn->id, "http2 frame on stream %d -> refused: %s",
+          (int)frame->hd.stream_id, nghttp2_strerror(lib_error));
+  return 0;
+}
+
 int gs_conn_setup_callbacks(nghttp2_session_callbacks *cbs) {
+  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(
+      cbs, conn_h2_invalid_frame);
   nghttp2_session_callbacks_set_send_callback(cbs, conn_h2_send);
   nghttp2_session_callbacks_set_on_begin_headers_callback(
       cbs, conn_h2_begin_headers);

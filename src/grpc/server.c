@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gitspace/error.h"
@@ -50,6 +51,26 @@ int gs_server_new(uv_loop_t *loop, const gs_server_options *opts,
 fail:
   gs_server_free(s);
   return rv;
+}
+
+int gs_server_check_socket_path(const char *path) {
+  size_t len = strlen(path);
+
+  if (len == 0 || len > 107) {
+    return GS_EINVAL;
+  }
+  for (size_t i = 0; i < len; i++) {
+    if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f) {
+      return GS_EINVAL;
+    }
+  }
+  return 0;
+}
+
+int gs_server_check_group(const char *group) {
+  unsigned gid;
+
+  return gs_socket_group_id(group, &gid);
 }
 
 int gs_server_add_service(gs_server *server, const gs_service *svc) {
@@ -152,6 +173,34 @@ void gs_server_mark_dirty(gs_server *server, gs_conn *conn) {
   }
 }
 
+/* Notes which file is ours, so that shutdown removes only that one and
+ * not a socket another daemon has since created at the same path. */
+static void server_remember_socket(gs_server *server, int fd) {
+  struct stat st;
+
+  (void)fd;
+  if (stat(server->socket_path, &st) == 0) {
+    server->have_socket_id = true;
+    server->socket_dev = (uint64_t)st.st_dev;
+    server->socket_ino = (uint64_t)st.st_ino;
+  }
+}
+
+static void server_unlink_socket(gs_server *server) {
+  struct stat st;
+
+  if (lstat(server->socket_path, &st) != 0) {
+    return;
+  }
+  if (server->have_socket_id && ((uint64_t)st.st_dev != server->socket_dev ||
+                                 (uint64_t)st.st_ino != server->socket_ino)) {
+    GS_WARN("-", "shutdown -> %s is no longer our socket; left in place",
+            server->socket_path);
+    return;
+  }
+  unlink(server->socket_path);
+}
+
 int gs_server_listen(gs_server *server, char *err, size_t errlen) {
   int fd = -1;
   int rv;
@@ -161,6 +210,7 @@ int gs_server_listen(gs_server *server, char *err, size_t errlen) {
   if (rv != 0) {
     return rv;
   }
+  server_remember_socket(server, fd);
   uv_pipe_init(server->loop, &server->listener, 0);
   server->listener.data = server;
   server->handles_open++;
@@ -278,7 +328,7 @@ void gs_server_shutdown(gs_server *server, void (*done)(void *data),
     return;
   }
   /* Unlink before closing, so no client connects to a dying socket. */
-  unlink(server->socket_path);
+  server_unlink_socket(server);
   uv_close((uv_handle_t *)&server->listener, server_handle_closed);
   for (size_t i = 0; i < server->n_services; i++) {
     if (server->services[i]->on_drain != NULL) {
@@ -291,6 +341,20 @@ void gs_server_shutdown(gs_server *server, void (*done)(void *data),
   uv_timer_start(&server->drain_timer, server_drain_expired,
                  server->opts.drain_timeout_ms, 0);
   server_maybe_finish(server);
+}
+
+void gs_server_stop_now(gs_server *server) {
+  if (!server->draining) {
+    gs_server_shutdown(server, server->done, server->done_data);
+  }
+  if (!server->listening || server->closing_handles) {
+    return;
+  }
+  GS_WARN("-", "shutdown -> closing every connection now, %u calls open",
+          server->stats.calls_open);
+  uv_timer_stop(&server->drain_timer);
+  server->drain_stage = 1;
+  server_drain_expired(&server->drain_timer);
 }
 
 void gs_server_free(gs_server *server) {

@@ -52,6 +52,10 @@ struct gs_server {
   nghttp2_session_callbacks *callbacks;
   nghttp2_option *h2_options;
   gs_server_stats stats;
+  size_t pending_bytes; /* of unfinished request messages, all calls */
+  bool have_socket_id;
+  uint64_t socket_dev; /* the socket file we created, to remove only it */
+  uint64_t socket_ino;
   uint8_t read_buf[64 * 1024];
 };
 
@@ -81,9 +85,13 @@ struct gs_conn {
   /* After the last frame: our side shut down, waiting for the peer's EOF so
    * that it reads everything before it sees the connection end. */
   bool lingering;
+  bool handshake_done; /* the client's SETTINGS arrived */
   uv_shutdown_t shutdown_req;
-  uv_timer_t linger_timer;
+  /* One timer, by state: handshake, then idle (no call open), then
+   * linger. */
+  uv_timer_t timer;
   int handles_open;
+  size_t pending_bytes; /* of unfinished request messages */
 };
 
 struct gs_call {
@@ -102,6 +110,8 @@ struct gs_call {
   size_t message_len;
   unsigned messages_in;
   size_t header_bytes;
+  bool headers_too_big;
+  size_t pending; /* request bytes held, counted in conn and server */
   bool is_post;
   bool content_type_ok;
   bool content_type_seen;
@@ -149,16 +159,20 @@ int gs_conn_start(gs_conn *conn);
 void gs_conn_flush(gs_conn *conn);
 void gs_conn_close(gs_conn *conn);
 void gs_conn_goaway(gs_conn *conn);
+/* The first call opened, or the last one closed: idle timer bookkeeping. */
+void gs_conn_calls_changed(gs_conn *conn);
 int gs_conn_setup_callbacks(nghttp2_session_callbacks *cbs);
 
 /* call.c */
+#define GS_CALL_CONN_CLOSED                                                    \
+  UINT32_MAX /* "error" of a stream whose connection went */
 gs_call *gs_call_new(gs_conn *conn, int32_t stream_id);
 int gs_call_on_header(gs_call *call, const uint8_t *name, size_t namelen,
                       const uint8_t *value, size_t valuelen);
 void gs_call_on_headers_done(gs_call *call, bool end_stream);
 int gs_call_on_data(gs_call *call, const uint8_t *data, size_t len);
 void gs_call_on_request_end(gs_call *call);
-void gs_call_on_stream_close(gs_call *call);
+void gs_call_on_stream_close(gs_call *call, uint32_t error_code);
 void gs_call_detach(gs_call *call);
 void gs_call_abort(gs_call *call, gs_status code, const char *message);
 void gs_call_run_writable(gs_call *call);

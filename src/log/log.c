@@ -1,5 +1,6 @@
 /* Levelled, one-line-per-event logging to a file descriptor. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -91,13 +92,63 @@ static size_t log_json_escape(char *buf, size_t len, size_t cap,
   return len;
 }
 
-/* Replaces control characters so that a message stays on one line. */
-static void log_flatten(char *s) {
-  for (; *s != '\0'; s++) {
-    if ((unsigned char)*s < 0x20) {
-      *s = ' ';
+/* Length of the valid UTF-8 sequence at `s` (`left` bytes), or 0. */
+static size_t log_utf8_len(const unsigned char *s, size_t left) {
+  size_t n;
+
+  if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+    n = 2;
+  } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+    n = 3;
+  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+    n = 4;
+  } else {
+    return 0;
+  }
+  if (n > left) {
+    return 0;
+  }
+  for (size_t i = 1; i < n; i++) {
+    if ((s[i] & 0xc0) != 0x80) {
+      return 0;
     }
   }
+  return n;
+}
+
+/* Copies `in` to `out` (`cap` bytes, terminated) so that a message stays
+ * one line of valid UTF-8 whatever a client sent: control characters and
+ * bytes that are not UTF-8 become \xNN. */
+static void log_sanitize(const char *in, char *out, size_t cap,
+                         bool escape_space) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *p = (const unsigned char *)in;
+  size_t left = strlen(in);
+  size_t o = 0;
+
+  while (left > 0 && o + 5 < cap) {
+    size_t n = p[0] < 0x80 ? 1 : log_utf8_len(p, left);
+
+    if (n == 1 && p[0] >= 0x20 && p[0] != 0x7f &&
+        !(escape_space && p[0] == ' ')) {
+      out[o++] = (char)p[0];
+    } else if (n > 1) {
+      if (o + n + 1 >= cap) {
+        break;
+      }
+      memcpy(out + o, p, n);
+      o += n;
+    } else {
+      n = 1;
+      out[o++] = '\\';
+      out[o++] = 'x';
+      out[o++] = hex[p[0] >> 4];
+      out[o++] = hex[p[0] & 0xf];
+    }
+    p += n;
+    left -= n;
+  }
+  out[o] = '\0';
 }
 
 static size_t log_timestamp(char *buf, size_t cap) {
@@ -129,20 +180,24 @@ static void log_emit(const char *line, size_t len) {
 
 void gs_log_vwrite(gs_log_level level, const char *id, const char *fmt,
                    va_list ap) {
+  char raw[LOG_LINE_MAX];
+  char idbuf[160];
   char msg[LOG_LINE_MAX];
-  char line[LOG_LINE_MAX + 256];
+  char line[LOG_LINE_MAX * 2 + 256];
   char ts[40];
   size_t len;
 
   if (level < gs_log_threshold || (unsigned)level >= GS_LOG_OFF) {
     return;
   }
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  log_flatten(msg);
+  vsnprintf(raw, sizeof(raw), fmt, ap);
+  log_sanitize(raw, msg, sizeof(msg), false);
   log_timestamp(ts, sizeof(ts));
   if (id == NULL || *id == '\0') {
     id = "-";
   }
+  log_sanitize(id, idbuf, sizeof(idbuf), true);
+  id = idbuf;
   if (log_format == GS_LOG_JSON) {
     len = (size_t)snprintf(line, sizeof(line),
                            "{\"level\":\"%s\",\"ts\":\"%s\",\"id\":\"",
