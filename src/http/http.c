@@ -3,8 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
+#include "curl_api.h"
 #include "gitspace/error.h"
 #include "gitspace/http.h"
 #include "gitspace/log.h"
@@ -76,10 +75,10 @@ static void http_unlink(gs_http_request *req) {
 
 static void http_request_free(gs_http_request *req) {
   if (req->easy != NULL) {
-    curl_multi_remove_handle(req->http->multi, req->easy);
-    curl_easy_cleanup(req->easy);
+    gs_curl.multi_remove_handle(req->http->multi, req->easy);
+    gs_curl.easy_cleanup(req->easy);
   }
-  curl_slist_free_all(req->headers);
+  gs_curl.slist_free_all(req->headers);
   free(req->url);
   free(req->body);
   free(req->method);
@@ -118,8 +117,8 @@ static void http_complete(gs_http_request *req, CURLcode rc) {
   double total = 0;
 
   memset(&resp, 0, sizeof(resp));
-  curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &resp.status);
-  curl_easy_getinfo(req->easy, CURLINFO_TOTAL_TIME, &total);
+  gs_curl.easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+  gs_curl.easy_getinfo(req->easy, CURLINFO_TOTAL_TIME, &total);
   resp.total_ms = total * 1000.0;
   resp.error = http_error_code(rc);
   if (req->too_big) {
@@ -131,7 +130,7 @@ static void http_complete(gs_http_request *req, CURLcode rc) {
     resp.error_text = "response body exceeds the size limit";
   } else if (rc != CURLE_OK) {
     resp.error_text =
-        req->errbuf[0] != '\0' ? req->errbuf : curl_easy_strerror(rc);
+        req->errbuf[0] != '\0' ? req->errbuf : gs_curl.easy_strerror(rc);
   } else {
     resp.error_text = "";
   }
@@ -146,13 +145,13 @@ static void http_check_done(gs_http *http) {
   CURLMsg *msg;
   int left;
 
-  while ((msg = curl_multi_info_read(http->multi, &left)) != NULL) {
+  while ((msg = gs_curl.multi_info_read(http->multi, &left)) != NULL) {
     gs_http_request *req = NULL;
 
     if (msg->msg != CURLMSG_DONE) {
       continue;
     }
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&req);
+    gs_curl.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&req);
     if (req != NULL) {
       http_complete(req, msg->data.result);
     }
@@ -173,7 +172,7 @@ static void http_on_poll(uv_poll_t *poll, int status, int events) {
     flags |= (events & UV_READABLE) != 0 ? CURL_CSELECT_IN : 0;
     flags |= (events & UV_WRITABLE) != 0 ? CURL_CSELECT_OUT : 0;
   }
-  curl_multi_socket_action(http->multi, s->fd, flags, &running);
+  gs_curl.multi_socket_action(http->multi, s->fd, flags, &running);
   http_check_done(http);
 }
 
@@ -181,7 +180,7 @@ static void http_on_timer(uv_timer_t *timer) {
   gs_http *http = timer->data;
   int running = 0;
 
-  curl_multi_socket_action(http->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  gs_curl.multi_socket_action(http->multi, CURL_SOCKET_TIMEOUT, 0, &running);
   http_check_done(http);
 }
 
@@ -209,7 +208,7 @@ static int http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     if (s != NULL) {
       uv_poll_stop(&s->poll);
       uv_close((uv_handle_t *)&s->poll, http_handle_closed);
-      curl_multi_assign(http->multi, fd, NULL);
+      gs_curl.multi_assign(http->multi, fd, NULL);
     }
     return 0;
   }
@@ -223,7 +222,7 @@ static int http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     s->http = http;
     s->poll.data = s;
     http->handles_open++;
-    curl_multi_assign(http->multi, fd, s);
+    gs_curl.multi_assign(http->multi, fd, s);
   }
   events |= (what & CURL_POLL_IN) != 0 ? UV_READABLE : 0;
   events |= (what & CURL_POLL_OUT) != 0 ? UV_WRITABLE : 0;
@@ -360,7 +359,7 @@ static int http_copy_options(gs_http_request *req, const gs_http_options *o) {
     }
   }
   for (size_t i = 0; o->headers != NULL && o->headers[i] != NULL; i++) {
-    struct curl_slist *l = curl_slist_append(req->headers, o->headers[i]);
+    struct curl_slist *l = gs_curl.slist_append(req->headers, o->headers[i]);
 
     if (l == NULL) {
       failed = true;
@@ -375,52 +374,77 @@ static void http_setup_tls(gs_http_request *req, const gs_http_options *o) {
   CURL *e = req->easy;
 
   if (req->ca_file != NULL) {
-    curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+    gs_curl.easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
   }
   if (req->client_cert != NULL) {
-    curl_easy_setopt(e, CURLOPT_SSLCERT, req->client_cert);
-    curl_easy_setopt(e, CURLOPT_SSLKEY, req->client_key);
+    gs_curl.easy_setopt(e, CURLOPT_SSLCERT, req->client_cert);
+    gs_curl.easy_setopt(e, CURLOPT_SSLKEY, req->client_key);
   }
   if (o->insecure_skip_verify) {
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    gs_curl.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    gs_curl.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
   }
 }
 
 static void http_setup_easy(gs_http_request *req, const gs_http_options *o) {
   CURL *e = req->easy;
 
-  curl_easy_setopt(e, CURLOPT_URL, req->url);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, req);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "gitspace-orchestratord/" GS_VERSION);
+  gs_curl.easy_setopt(e, CURLOPT_URL, req->url);
+  gs_curl.easy_setopt(e, CURLOPT_PRIVATE, req);
+  gs_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
+  gs_curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  gs_curl.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  gs_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
+  gs_curl.easy_setopt(e, CURLOPT_WRITEDATA, req);
+  gs_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
+  gs_curl.easy_setopt(e, CURLOPT_HEADERDATA, req);
+  gs_curl.easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+  gs_curl.easy_setopt(e, CURLOPT_USERAGENT,
+                      "gitspace-orchestratord/" GS_VERSION);
   if (strcmp(req->method, "HEAD") == 0) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    gs_curl.easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else if (strcmp(req->method, "GET") != 0) {
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    gs_curl.easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
   }
   if (req->body != NULL) {
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+    gs_curl.easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+    gs_curl.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                        (curl_off_t)o->body_len);
   }
   if (o->timeout_ms > 0) {
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    gs_curl.easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
   }
   if (o->connect_timeout_ms > 0) {
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    gs_curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                        (long)o->connect_timeout_ms);
   }
   if (o->follow_redirects) {
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+    gs_curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    gs_curl.easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
   }
   http_setup_tls(req, o);
+}
+
+/* libcurl is loaded, and its multi handle made, at the first request. */
+static int http_start_multi(gs_http *http) {
+  char err[256];
+
+  if (http->multi != NULL) {
+    return 0;
+  }
+  if (gs_curl_api_load(err, sizeof(err)) != 0) {
+    GS_ERROR("-", "http -> %s", err);
+    return GS_ENOENT;
+  }
+  http->multi = gs_curl.multi_init();
+  if (http->multi == NULL) {
+    return GS_ENOMEM;
+  }
+  gs_curl.multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
+  gs_curl.multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
+  gs_curl.multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
+  gs_curl.multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
+  return 0;
 }
 
 int gs_http_start(gs_http *http, const gs_http_options *opts,
@@ -430,6 +454,10 @@ int gs_http_start(gs_http *http, const gs_http_options *opts,
 
   if (http->closing) {
     return GS_ECANCELED;
+  }
+  rv = http_start_multi(http);
+  if (rv != 0) {
+    return rv;
   }
   req = calloc(1, sizeof(*req));
   if (req == NULL) {
@@ -442,13 +470,13 @@ int gs_http_start(gs_http *http, const gs_http_options *opts,
   req->max_body = opts->max_body > 0 ? opts->max_body : HTTP_DEFAULT_MAX_BODY;
   rv = http_copy_options(req, opts);
   if (rv == 0) {
-    req->easy = curl_easy_init();
+    req->easy = gs_curl.easy_init();
     rv = req->easy == NULL ? GS_ENOMEM : 0;
   }
   if (rv == 0) {
     http_setup_easy(req, opts);
-    if (curl_multi_add_handle(http->multi, req->easy) != CURLM_OK) {
-      curl_easy_cleanup(req->easy);
+    if (gs_curl.multi_add_handle(http->multi, req->easy) != CURLM_OK) {
+      gs_curl.easy_cleanup(req->easy);
       req->easy = NULL;
       rv = GS_ENOMEM;
     }
@@ -475,29 +503,14 @@ void gs_http_cancel(gs_http_request *req) {
 
 /* ---- life cycle ---------------------------------------------------------- */
 
-static void http_global_init(void) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int gs_http_new(uv_loop_t *loop, gs_http **out) {
-  static uv_once_t once = UV_ONCE_INIT;
   gs_http *http;
 
-  uv_once(&once, http_global_init);
   http = calloc(1, sizeof(*http));
   if (http == NULL) {
     return GS_ENOMEM;
   }
   http->loop = loop;
-  http->multi = curl_multi_init();
-  if (http->multi == NULL) {
-    free(http);
-    return GS_ENOMEM;
-  }
-  curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
-  curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
-  curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
-  curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
   uv_timer_init(loop, &http->timer);
   http->timer.data = http;
   http->handles_open = 1;
@@ -543,8 +556,10 @@ void gs_http_close(gs_http *http, void (*done)(void *data), void *data) {
   }
   http->requests = NULL;
   /* Cleaning up the multi handle removes its sockets, closing our polls. */
-  curl_multi_cleanup(http->multi);
-  http->multi = NULL;
+  if (http->multi != NULL) {
+    gs_curl.multi_cleanup(http->multi);
+    http->multi = NULL;
+  }
   uv_timer_stop(&http->timer);
   uv_close((uv_handle_t *)&http->timer, http_handle_closed);
 }

@@ -4,6 +4,8 @@
 
 #include <openssl/evp.h>
 
+#include "curl_api.h"
+
 #include "digest.h"
 #include "gitspace/error.h"
 #include "gitspace/image_ref.h"
@@ -48,7 +50,11 @@ int gs_digest_sha256(const void *data, size_t len, char *out, size_t outlen) {
   if (outlen < sizeof("sha256:") + 64) {
     return GS_ERANGE;
   }
-  if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+  if (gs_curl_api_load(NULL, 0) != 0) {
+    return GS_ENOENT;
+  }
+  if (gs_curl.evp_digest(data, len, md, &mdlen, gs_curl.evp_sha256(), NULL) !=
+          1 ||
       mdlen != 32) {
     return GS_ENOMEM;
   }
