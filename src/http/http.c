@@ -232,6 +232,30 @@ static int http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 
 /* ---- request set-up ------------------------------------------------------ */
 
+/* Appends `n` bytes to a growing buffer and keeps it NUL-terminated.
+ * Returns 0 or GS_ENOMEM (the buffer is then unchanged). */
+static int http_append(char **buf, size_t *len, size_t *cap, const char *p,
+                       size_t n) {
+  if (*len + n + 1 > *cap) {
+    size_t c = *cap == 0 ? 1024 : *cap;
+    char *b;
+
+    while (c < *len + n + 1) {
+      c *= 2;
+    }
+    b = realloc(*buf, c);
+    if (b == NULL) {
+      return GS_ENOMEM;
+    }
+    *buf = b;
+    *cap = c;
+  }
+  memcpy(*buf + *len, p, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+  return 0;
+}
+
 static size_t http_on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
   gs_http_request *req = ud;
   size_t n = size * nmemb;
@@ -247,23 +271,10 @@ static size_t http_on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
     req->too_big = true;
     return 0;
   }
-  if (req->resp_len + n + 1 > req->resp_cap) {
-    size_t cap = req->resp_cap == 0 ? 4096 : req->resp_cap;
-    char *p;
-
-    while (cap < req->resp_len + n + 1) {
-      cap *= 2;
-    }
-    p = realloc(req->resp_body, cap);
-    if (p == NULL) {
-      return 0;
-    }
-    req->resp_body = p;
-    req->resp_cap = cap;
+  if (http_append(&req->resp_body, &req->resp_len, &req->resp_cap, ptr, n) !=
+      0) {
+    return 0;
   }
-  memcpy(req->resp_body + req->resp_len, ptr, n);
-  req->resp_len += n;
-  req->resp_body[req->resp_len] = '\0';
   return n;
 }
 
@@ -286,23 +297,12 @@ static size_t http_on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   if (req->hdr_len + len + 1 > HTTP_HEADERS_MAX) {
     return 0;
   }
-  if (req->hdr_len + len + 1 > req->hdr_cap) {
-    size_t cap = req->hdr_cap == 0 ? 1024 : req->hdr_cap;
-    char *p;
-
-    while (cap < req->hdr_len + len + 1) {
-      cap *= 2;
-    }
-    p = realloc(req->resp_headers, cap);
-    if (p == NULL) {
-      return 0;
-    }
-    req->resp_headers = p;
-    req->hdr_cap = cap;
+  /* The terminator written after each line stays: it ends the line. */
+  if (http_append(&req->resp_headers, &req->hdr_len, &req->hdr_cap, ptr, len) !=
+      0) {
+    return 0;
   }
-  memcpy(req->resp_headers + req->hdr_len, ptr, len);
-  req->resp_headers[req->hdr_len + len] = '\0';
-  req->hdr_len += len + 1;
+  req->hdr_len++;
   return n;
 }
 
