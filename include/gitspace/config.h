@@ -44,7 +44,7 @@ typedef struct gs_config {
     size_t max_pending_bytes_per_connection;
     size_t max_pending_bytes;
     unsigned handshake_timeout_ms; /* preface and SETTINGS; default 10 s */
-    unsigned idle_timeout_ms;      /* no call open; 0: never; default 5 min */
+    unsigned idle_timeout_ms;      /* no call open; 0 (default): never */
     unsigned drain_timeout_ms;     /* default 10000 */
   } limits;
   struct {
