@@ -1,9 +1,12 @@
 /* The config file reader: YAML from a file or a buffer, through libyaml. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -527,17 +530,71 @@ static int cfg_slurp(FILE *f, const char *path, char **out, size_t *len,
   return rc;
 }
 
-int gs_config_load_file(gs_config *cfg, const char *path, char *err,
-                        size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  size_t len = 0;
+/* What kind of file `st` is, for the message refusing it. */
+static const char *cfg_file_kind(const struct stat *st) {
+  const char *kind = "a special file";
+
+  if (S_ISDIR(st->st_mode)) {
+    kind = "a directory";
+  } else if (S_ISFIFO(st->st_mode)) {
+    kind = "a FIFO";
+  } else if (S_ISSOCK(st->st_mode)) {
+    kind = "a socket";
+  } else if (S_ISCHR(st->st_mode)) {
+    kind = "a character device";
+  } else if (S_ISBLK(st->st_mode)) {
+    kind = "a block device";
+  }
+  return kind;
+}
+
+/* A regular file, or /dev/null (an empty config). Anything else could
+ * block the read forever (a FIFO, a terminal) or never end (a device). */
+static bool cfg_file_readable(const struct stat *st) {
+  struct stat null;
+
+  return S_ISREG(st->st_mode) ||
+         (S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
+          S_ISCHR(null.st_mode) && st->st_rdev == null.st_rdev);
+}
+
+/* Opens `path` for reading as a stream, refusing what is not a regular
+ * file. O_NONBLOCK keeps the open of a FIFO without a writer from waiting;
+ * regular files ignore it. Returns 0 with *out set, or a GS_E* code. */
+static int cfg_open(const char *path, FILE **out, char *err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  struct stat st;
   int rc = 0;
 
-  if (f == NULL) {
+  *out = NULL;
+  if (fd < 0) {
     rc = cfg_errno_code(errno);
     gs_config_msg(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-  } else {
+  } else if (fstat(fd, &st) != 0) {
+    rc = cfg_errno_code(errno);
+    gs_config_msg(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+  } else if (!cfg_file_readable(&st)) {
+    rc = GS_EINVAL;
+    gs_config_msg(err, errlen, "%s: not a regular file (%s)", path,
+                  cfg_file_kind(&st));
+  } else if ((*out = fdopen(fd, "rb")) == NULL) {
+    rc = GS_ENOMEM; /* fdopen fails only for want of memory here */
+    gs_config_msg(err, errlen, "%s: out of memory", path);
+  }
+  if (rc != 0 && fd >= 0) {
+    close(fd);
+  }
+  return rc;
+}
+
+int gs_config_load_file(gs_config *cfg, const char *path, char *err,
+                        size_t errlen) {
+  FILE *f = NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  int rc = cfg_open(path, &f, err, errlen);
+
+  if (rc == 0) {
     rc = cfg_slurp(f, path, &buf, &len, err, errlen);
     fclose(f);
   }

@@ -85,6 +85,17 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("max_message_bytes", r.stderr)
 
+    def test_fifo_config_is_refused_at_once(self):
+        fifo = os.path.join(self.dir, "fifo.yaml")
+        os.mkfifo(fifo)
+        r = run("--check-config", "--config", fifo, timeout=10)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(fifo + ": not a regular file", r.stderr)
+
+    def test_dev_null_config_is_empty(self):
+        r = run("--check-config", "--config", "/dev/null")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_bad_log_format(self):
         r = run("--log-format", "xml", "--socket", self.socket_path)
         self.assertEqual(r.returncode, 2, r.stderr)

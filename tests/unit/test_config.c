@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -875,6 +876,50 @@ static void test_gs_config_load_file_missing(void **state) {
   gs_config_free(&cfg);
 }
 
+/* A FIFO, a directory: refused at once, naming the file. The alarm ends
+ * the program should the open or the read of the FIFO ever block again. */
+static void test_gs_config_load_file_not_regular(void **state) {
+  char dir[] = "/tmp/test_config_XXXXXX";
+  char fifo[sizeof(dir) + 16];
+  char want[ERR_LEN];
+  char err[ERR_LEN];
+  gs_config cfg;
+
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_int_equal(gs_config_init(&cfg), 0);
+
+  alarm(10);
+  assert_int_equal(gs_config_load_file(&cfg, fifo, err, ERR_LEN), GS_EINVAL);
+  alarm(0);
+  snprintf(want, sizeof(want), "%s: not a regular file (a FIFO)", fifo);
+  assert_string_equal(err, want);
+
+  assert_int_equal(gs_config_load_file(&cfg, dir, err, ERR_LEN), GS_EINVAL);
+  snprintf(want, sizeof(want), "%s: not a regular file (a directory)", dir);
+  assert_string_equal(err, want);
+  assert_string_equal(cfg.socket.path, GS_DEFAULT_SOCKET_PATH);
+
+  gs_config_free(&cfg);
+  assert_int_equal(unlink(fifo), 0);
+  assert_int_equal(rmdir(dir), 0);
+}
+
+/* /dev/null is an empty config: the defaults stay. */
+static void test_gs_config_load_file_dev_null(void **state) {
+  gs_config cfg;
+  char err[ERR_LEN];
+
+  (void)state;
+  assert_int_equal(gs_config_init(&cfg), 0);
+  cfg.log.level = GS_LOG_WARN;
+  assert_int_equal(gs_config_load_file(&cfg, "/dev/null", err, ERR_LEN), 0);
+  assert_int_equal(cfg.log.level, GS_LOG_WARN);
+  gs_config_free(&cfg);
+}
+
 typedef struct {
   const char *env[MAX_VARS];
   const char *key;
@@ -1656,6 +1701,8 @@ int main(void) {
       cmocka_unit_test(test_gs_config_load_file_good),
       cmocka_unit_test(test_gs_config_load_file_bad_line_names_path),
       cmocka_unit_test(test_gs_config_load_file_missing),
+      cmocka_unit_test(test_gs_config_load_file_not_regular),
+      cmocka_unit_test(test_gs_config_load_file_dev_null),
       cmocka_unit_test(test_gs_config_apply_env_each_variable),
       cmocka_unit_test(test_gs_config_apply_env_jetbrains_sets_family),
       cmocka_unit_test(test_gs_config_apply_env_precedence),
