@@ -5,6 +5,10 @@ GS_REAL_DAEMON (the production daemon); the Python stubs from GS_PY_STUBS.
 Each daemon gets a fresh directory holding its socket, its config and its
 stderr log. stop() asserts a clean exit: code 0 (a sanitizer report makes it
 non-zero) and the socket file removed; on failure the log is printed.
+
+Temporary directories (the daemons', and temp_dir()'s) are removed when the
+test that made them passes, and kept, with their paths printed, when it
+fails, so that the logs can be read afterwards.
 """
 
 import os
@@ -39,6 +43,74 @@ BIG_CLIENT_OPTIONS = [
 
 class DaemonError(AssertionError):
     pass
+
+
+# ---- temporary directories ---------------------------------------------------
+#
+# A directory made during a test belongs to that test: removed when the test
+# passes, kept when it fails. unittest has no hook for "this test is over,
+# with this outcome", so TestCase.run is wrapped (every integration test
+# module imports this one). A directory made outside a test (a class's shared
+# daemon, in setUpClass) is removed after the daemon's clean exit unless a
+# test has failed by then.
+
+_test_dirs = None   # the running test's directories; None between tests
+_failed = False     # a test of this process has failed
+
+
+def _adopt(path):
+    """Hands `path` to the running test; returns False between tests."""
+    if _test_dirs is None:
+        return False
+    if path not in _test_dirs:
+        _test_dirs.append(path)
+    return True
+
+
+def _keep(path, why):
+    sys.stderr.write("\nkept %s (%s)\n" % (path, why))
+    sys.stderr.flush()
+
+
+def temp_dir(prefix):
+    """A new directory under the system's temp dir, removed when the running
+    test passes and kept (its path printed) when it fails. Between tests the
+    caller removes it."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    _adopt(path)
+    return path
+
+
+def _problems(result):
+    return (len(result.failures) + len(result.errors)
+            + len(getattr(result, "unexpectedSuccesses", ())))
+
+
+_unittest_run = unittest.TestCase.run
+
+
+def _run_and_tidy(test, result=None):
+    global _test_dirs, _failed
+    if result is None:
+        return _unittest_run(test, result)
+    outer, _test_dirs = _test_dirs, []
+    before = _problems(result)
+    passed = False
+    try:
+        ret = _unittest_run(test, result)
+        passed = _problems(result) == before
+        return ret
+    finally:
+        dirs, _test_dirs = _test_dirs, outer
+        _failed = _failed or not passed
+        for path in dirs:
+            if passed:
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.isdir(path):
+                _keep(path, "%s failed" % test.id())
+
+
+unittest.TestCase.run = _run_and_tidy
 
 
 def _yaml(config):
@@ -77,7 +149,7 @@ class Daemon:
     # ---- lifecycle -------------------------------------------------------
 
     def start(self):
-        self.dir = tempfile.mkdtemp(prefix="gs-itest-")
+        self.dir = temp_dir("gs-itest-")
         self.socket_path = os.path.join(self.dir, "orchestrator.sock")
         self.log_path = os.path.join(self.dir, "daemon.log")
         config_path = os.path.join(self.dir, "config.yaml")
@@ -99,6 +171,8 @@ class Daemon:
         return self
 
     def _wait_listening(self):
+        # Subclasses that make their own directory in start() call this too.
+        _adopt(self.dir)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             rc = self.proc.poll()
@@ -150,8 +224,14 @@ class Daemon:
             if word in self.log():
                 raise DaemonError("sanitizer report in the log\n%s"
                                   % self.describe())
-        # A clean run leaves nothing behind (the log stays readable through
-        # log()); a failed one keeps its directory.
+        # Inside a test, the directory goes when the test passes. Outside
+        # one, a clean exit removes it (the log stays readable through
+        # log()) unless a test has failed.
+        if self.dir in (_test_dirs or ()):
+            return
+        if _failed:
+            _keep(self.dir, "a test failed")
+            return
         self.final_log = self.log()
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -3,14 +3,12 @@ production binary."""
 
 import json
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import unittest
 
-from daemon import Daemon
+from daemon import Daemon, temp_dir
 
 import health_pb2
 
@@ -33,8 +31,7 @@ def run(*args, timeout=10):
 class CommandLineTest(unittest.TestCase):
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="gs-cli-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.dir = temp_dir("gs-cli-")  # removed when the test passes
         self.socket_path = os.path.join(self.dir, "s.sock")
 
     def write(self, name, text):
@@ -130,8 +127,7 @@ class RunningDaemonTest(unittest.TestCase):
 
     def test_stale_socket_file_is_replaced(self):
         d = Daemon(real=True)
-        d.dir = tempfile.mkdtemp(prefix="gs-itest-")
-        self.addCleanup(shutil.rmtree, d.dir, True)
+        d.dir = temp_dir("gs-itest-")
         stale = os.path.join(d.dir, "stale.sock")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(stale)
@@ -161,8 +157,7 @@ class RunningDaemonTest(unittest.TestCase):
         self.assertFalse(os.path.exists(stale))
 
     def test_regular_file_at_socket_path_is_kept(self):
-        d = tempfile.mkdtemp(prefix="gs-cli-")
-        self.addCleanup(shutil.rmtree, d, True)
+        d = temp_dir("gs-cli-")
         path = os.path.join(d, "not-a-socket")
         with open(path, "w") as f:
             f.write("precious\n")
