@@ -103,6 +103,7 @@ void gs_orchestrator_free(gs_orchestrator *orch) {
   if (orch == NULL) {
     return;
   }
+  gs_resolve_cache_free(&orch->answers);
   gs_catalog_free(&orch->catalog);
   free(orch);
 }

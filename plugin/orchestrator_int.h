@@ -6,11 +6,13 @@
 #include "gitspace/grpc.h"
 #include "gitspace/orchestrator.h"
 #include "gitspace/registry.h"
+#include "resolve_cache.h"
 
 struct gs_orchestrator {
   const gs_config *cfg;
   gs_catalog catalog;
-  gs_registry *registry; /* borrowed */
+  gs_registry *registry;    /* borrowed */
+  gs_resolve_cache answers; /* ResolveImage's warm path */
   gs_service service;
 };
 

@@ -24,6 +24,10 @@ static bool resolve_should_verify(const gs_catalog *c, gs_verify_mode mode) {
   }
 }
 
+bool gs_resolve_catalog_verifies(const gs_catalog *c, gs_verify_mode mode) {
+  return c->enabled && resolve_should_verify(c, mode);
+}
+
 int gs_resolve_begin(const gs_catalog *c, const char *ide_type,
                      const char *devcontainer_image, gs_verify_mode mode,
                      gs_resolution *out, char *err, size_t errlen) {
@@ -62,7 +66,7 @@ int gs_resolve_begin(const gs_catalog *c, const char *ide_type,
   out->source = GS_SOURCE_PREBUILT;
   out->image = c->images[out->ide];
   out->prebuilt = gs_catalog_is_prebuilt(c, &out->image);
-  out->verify = resolve_should_verify(c, mode);
+  out->verify = gs_resolve_catalog_verifies(c, mode);
   return 0;
 }
 

@@ -43,6 +43,11 @@ int gs_resolve_begin(const gs_catalog *c, const char *ide_type,
                      const char *devcontainer_image, gs_verify_mode mode,
                      gs_resolution *out, char *err, size_t errlen);
 
+/* Whether a request for a known IDE with no devcontainer image asks the
+ * registry under `mode`: the verify decision gs_resolve_begin makes on the
+ * catalog path. */
+bool gs_resolve_catalog_verifies(const gs_catalog *c, gs_verify_mode mode);
+
 /* Completes the decision with the registry's answer `res` (borrowed): a
  * definite "no" falls back to the base image; an indefinite one keeps the
  * prebuilt image with a warning unless the catalog says to fall back. */

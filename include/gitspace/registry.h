@@ -31,6 +31,10 @@ typedef struct {
   /* One sentence a person can act on, naming the image; never a secret. */
   char detail[512];
   bool from_cache;
+  /* uv_now() value when this answer leaves the cache; 0: not cached (an
+   * indefinite outcome, a TTL of 0). Holds only while
+   * gs_registry_generation is what it was when the check was made. */
+  uint64_t expires_ms;
 } gs_manifest_result;
 
 typedef struct {
@@ -92,6 +96,11 @@ void gs_registry_get_stats(const gs_registry *reg, gs_registry_stats *out);
 
 /* Forgets every cached answer, and the cached bearer tokens. */
 void gs_registry_flush_cache(gs_registry *reg);
+
+/* A number that changes each time gs_registry_flush_cache runs, for callers
+ * that keep what they derived from answers until their expires_ms: what
+ * they kept under another generation is stale. */
+uint64_t gs_registry_generation(const gs_registry *reg);
 
 /* Stops every lookup (no callbacks run) and frees the client; may be
  * called from a callback. The client's one timer handle finishes closing

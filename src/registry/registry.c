@@ -121,6 +121,7 @@ void gs_registry_finish(gs_lookup *lk, const gs_manifest_result *res) {
   uint64_t now = uv_now(reg->loop);
   uint64_t ttl = res->outcome == GS_MANIFEST_FOUND ? reg->positive_ttl_ms
                                                    : reg->negative_ttl_ms;
+  gs_manifest_result answer = *res;
   gs_registry_waiter *w;
   char how[64];
 
@@ -132,16 +133,21 @@ void gs_registry_finish(gs_lookup *lk, const gs_manifest_result *res) {
   if (lk->next != NULL) {
     lk->next->prev = lk->prev;
   }
+  answer.from_cache = false;
+  answer.expires_ms = 0;
   if (gs_outcome_is_definite(res->outcome) && ttl > 0) {
-    gs_ttl_cache_put(reg->answers, lk->key, res, sizeof(*res), now, now + ttl);
+    answer.expires_ms = now + ttl;
+    if (gs_ttl_cache_put(reg->answers, lk->key, &answer, sizeof(answer), now,
+                         answer.expires_ms) != 0) {
+      answer.expires_ms = 0;
+    }
   }
   snprintf(how, sizeof(how), "%u request%s, %llu ms", lk->requests,
            lk->requests == 1 ? "" : "s",
            (unsigned long long)(now - lk->started));
   registry_log(res, lk->key, how);
   while ((w = waiter_pop(&lk->waiters)) != NULL) {
-    w->result = *res;
-    w->result.from_cache = false;
+    w->result = answer;
     waiter_append(&reg->pending, w);
   }
   gs_lookup_free(lk);
@@ -247,6 +253,11 @@ void gs_registry_get_stats(const gs_registry *reg, gs_registry_stats *out) {
 void gs_registry_flush_cache(gs_registry *reg) {
   gs_ttl_cache_clear(reg->answers);
   gs_ttl_cache_clear(reg->tokens);
+  reg->generation++;
+}
+
+uint64_t gs_registry_generation(const gs_registry *reg) {
+  return reg->generation;
 }
 
 /* ---- life cycle ---------------------------------------------------------- */

@@ -81,6 +81,7 @@ struct gs_registry {
   bool delivering;
   bool freed; /* gs_registry_free ran inside a callback */
   gs_registry_stats stats;
+  uint64_t generation; /* gs_registry_flush_cache calls */
 };
 
 /* Creates the lookup of `ref` (normalised: a tag or a digest) under `key`.

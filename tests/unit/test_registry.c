@@ -771,9 +771,11 @@ static void test_gs_registry_check_server_error_not_cached(void **state) {
   assert_int_equal(r->outcome, GS_MANIFEST_UNREACHABLE);
   assert_int_equal(r->http_status, 500);
   assert_non_null(strstr(r->detail, "HTTP 500"));
+  assert_int_equal(r->expires_ms, 0); /* indefinite: not cached */
   r = check(f, "team/ide:v1");
   assert_int_equal(r->outcome, GS_MANIFEST_UNREACHABLE);
   assert_false(r->from_cache);
+  assert_int_equal(r->expires_ms, 0);
   assert_int_equal(stats(f).lookups, 2);
   assert_int_equal(stats(f).cache_hits, 0);
   assert_int_equal(f->nseen, 2);
@@ -816,18 +818,30 @@ static void test_gs_registry_check_connection_refused(void **state) {
 static void test_gs_registry_check_cache_hit(void **state) {
   fixture *f = *state;
   const gs_manifest_result *r;
+  uint64_t generation;
+  uint64_t expires;
+  uint64_t before;
 
   make_client(f, false, 5000);
-  check(f, "team/ide:v1");
+  uv_update_time(&f->loop);
+  before = uv_now(&f->loop);
+  generation = gs_registry_generation(f->reg);
+  expires = check(f, "team/ide:v1")->expires_ms;
+  /* The positive TTL of make_client, from when the answer came. */
+  assert_true(expires >= before + 60000);
+  assert_true(expires <= uv_now(&f->loop) + 60000);
   r = check(f, "team/ide:v1");
   assert_int_equal(r->outcome, GS_MANIFEST_FOUND);
   assert_true(r->from_cache);
+  assert_int_equal(r->expires_ms, expires); /* the cached entry's expiry */
   assert_string_equal(r->digest, HEADER_DIGEST);
   assert_int_equal(f->nseen, 1);
   assert_int_equal(stats(f).http_requests, 1);
   assert_int_equal(stats(f).cache_hits, 1);
   assert_int_equal(stats(f).lookups, 1);
+  assert_int_equal(gs_registry_generation(f->reg), generation);
   gs_registry_flush_cache(f->reg);
+  assert_int_not_equal(gs_registry_generation(f->reg), generation);
   r = check(f, "team/ide:v1");
   assert_false(r->from_cache);
   assert_int_equal(f->nseen, 2);
@@ -840,9 +854,11 @@ static void test_gs_registry_check_negative_cache(void **state) {
 
   make_client(f, false, 5000);
   snprintf(detail, sizeof(detail), "%s", check(f, "team/ide:v9")->detail);
+  assert_int_not_equal(f->results[0].expires_ms, 0);
   r = check(f, "team/ide:v9");
   assert_int_equal(r->outcome, GS_MANIFEST_NOT_FOUND);
   assert_true(r->from_cache);
+  assert_int_equal(r->expires_ms, f->results[0].expires_ms);
   assert_string_equal(r->detail, detail);
   assert_int_equal(f->nseen, 2);
 }
@@ -863,8 +879,9 @@ static void test_gs_registry_check_cache_expires(void **state) {
   run_for(f, 150);
   r = *check(f, "team/ide:v1");
   assert_false(r.from_cache);
-  check(f, "team/ide:v9");
-  r = *check(f, "team/ide:v9"); /* a negative TTL of 0 keeps nothing */
+  r = *check(f, "team/ide:v9");
+  assert_int_equal(r.expires_ms, 0); /* a negative TTL of 0 keeps nothing */
+  r = *check(f, "team/ide:v9");
   assert_false(r.from_cache);
   assert_int_equal(stats(f).lookups, 4);
 }
