@@ -98,6 +98,11 @@ static void test_gs_config_init_defaults(void **state) {
   assert_int_equal(cfg.limits.max_connections, 1024);
   assert_int_equal(cfg.limits.max_concurrent_streams, 256);
   assert_int_equal(cfg.limits.max_header_list_bytes, 16 * 1024);
+  assert_int_equal(cfg.limits.max_pending_bytes_per_connection,
+                   16 * 1024 * 1024);
+  assert_int_equal(cfg.limits.max_pending_bytes, 256 * 1024 * 1024);
+  assert_int_equal(cfg.limits.handshake_timeout_ms, 10000);
+  assert_int_equal(cfg.limits.idle_timeout_ms, 0);
   assert_int_equal(cfg.limits.drain_timeout_ms, 10000);
   assert_int_equal(cfg.log.level, GS_LOG_INFO);
   assert_int_equal(cfg.log.format, GS_LOG_TEXT);
@@ -157,6 +162,13 @@ static const good_case good_cases[] = {
      "limits.max_concurrent_streams", "100"},
     {"limits:\n  max_header_list_bytes: 64KiB\n",
      "limits.max_header_list_bytes", "65536"},
+    {"limits:\n  max_pending_bytes_per_connection: 2MiB\n",
+     "limits.max_pending_bytes_per_connection", "2097152"},
+    {"limits:\n  max_pending_bytes: 1GiB\n", "limits.max_pending_bytes",
+     "1073741824"},
+    {"limits:\n  handshake_timeout_ms: 2s\n", "limits.handshake_timeout_ms",
+     "2000"},
+    {"limits:\n  idle_timeout_ms: 300s\n", "limits.idle_timeout_ms", "300000"},
     {"limits:\n  drain_timeout_ms: 2500\n", "limits.drain_timeout_ms", "2500"},
     {"limits:\n  drain_timeout_ms: 250ms\n", "limits.drain_timeout_ms", "250"},
     {"limits:\n  drain_timeout_ms: 10s\n", "limits.drain_timeout_ms", "10000"},
@@ -421,6 +433,10 @@ static const bad_case bad_cases[] = {
      "group"},
     {"limits:\n  max_conections: 5\n",
      "config.yaml:2: limits.max_conections: unknown key"},
+    {"limits:\n  handshake_timeout_ms: 50\n",
+     "config.yaml:2: limits.handshake_timeout_ms: expected"},
+    {"limits:\n  max_pending_bytes: 10\n",
+     "config.yaml:2: limits.max_pending_bytes: expected"},
     {"prebuilt_images:\n  catalog:\n    vscode: vscode-latest\n",
      "config.yaml:3: prebuilt_images.catalog.vscode: unknown IDE type; "
      "expected one of vs_code_web, vs_code, cursor, windsurf, intellij,"},
