@@ -128,7 +128,8 @@ size_t gs_credentials_count(const gs_credentials *c) {
 /* Reads the whole file into a terminated buffer; the caller wipes it. */
 static int cred_read_file(const char *path, char **out, size_t *outlen,
                           char *err, size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO must not hang the start; it is refused. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   struct stat st;
   char *buf = NULL;
   size_t len = 0;
