@@ -14,12 +14,42 @@
 static void call_maybe_free(gs_call *call);
 static void call_respond(gs_call *call, gs_status code, const char *message);
 
+/* A bump allocator over the call's arena, then malloc. */
+static void *call_arena_alloc(void *data, size_t size) {
+  gs_call *call = data;
+  size_t need =
+      (size + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+
+  if (need <= sizeof(call->arena) - call->arena_used) {
+    void *p = call->arena + call->arena_used;
+
+    call->arena_used += need;
+    return p;
+  }
+  return malloc(size);
+}
+
+static void call_arena_free(void *data, void *p) {
+  gs_call *call = data;
+  uint8_t *b = p;
+
+  if (b >= call->arena && b < call->arena + sizeof(call->arena)) {
+    return; /* released with the call */
+  }
+  free(p);
+}
+
 gs_call *gs_call_new(gs_conn *conn, int32_t stream_id) {
-  gs_call *call = calloc(1, sizeof(*call));
+  /* The arena is left uninitialised: only what the decoder writes is read. */
+  gs_call *call = malloc(sizeof(*call));
 
   if (call == NULL) {
     return NULL;
   }
+  memset(call, 0, offsetof(gs_call, arena));
+  call->arena_allocator.alloc = call_arena_alloc;
+  call->arena_allocator.free = call_arena_free;
+  call->arena_allocator.allocator_data = call;
   call->conn = conn;
   call->server = conn->server;
   call->stream_id = stream_id;
@@ -498,8 +528,8 @@ void gs_call_on_request_end(gs_call *call) {
     return;
   }
   desc = call->method->input;
-  call->request =
-      protobuf_c_message_unpack(desc, NULL, call->message_len, call->message);
+  call->request = protobuf_c_message_unpack(desc, &call->arena_allocator,
+                                            call->message_len, call->message);
   call_release_request(call);
   if (call->request == NULL) {
     snprintf(msg, sizeof(msg), "request message is not a valid %.120s",
@@ -581,7 +611,7 @@ static void call_maybe_free(gs_call *call) {
     call->out_head = next;
   }
   if (call->request != NULL) {
-    protobuf_c_message_free_unpacked(call->request, NULL);
+    protobuf_c_message_free_unpacked(call->request, &call->arena_allocator);
   }
   call_release_request(call);
   call->server->stats.calls_open--;

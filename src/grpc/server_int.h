@@ -3,6 +3,7 @@
 #define GS_GRPC_SERVER_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <nghttp2/nghttp2.h>
@@ -20,6 +21,7 @@
 #define GS_STREAM_WINDOW (1 << 20)
 #define GS_CONN_WINDOW (16 << 20)
 #define GS_CONN_LINGER_MS 2000
+#define GS_CALL_ARENA 512
 
 typedef struct gs_conn gs_conn;
 
@@ -144,6 +146,11 @@ struct gs_call {
   void *cancel_data;
   void (*writable_cb)(gs_call *call, void *data);
   void *writable_data;
+  /* The decoded request lives here when it fits: no malloc per field.
+   * Last, so that gs_call_new zeroes everything before it. */
+  ProtobufCAllocator arena_allocator;
+  size_t arena_used;
+  _Alignas(max_align_t) uint8_t arena[GS_CALL_ARENA];
 };
 
 /* server.c */
