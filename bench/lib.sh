@@ -107,3 +107,37 @@ stat() {
     }
     function d(x) { return x < 100 ? 1 : 0 }'
 }
+
+# ratio_of_medians A B SHAPE COLUMN: server A's median over server B's, from
+# stat above; "n/a" when either has none.
+ratio_of_medians() {
+  local a b
+
+  a=$(stat "$1" "$3" "$4" | cut -d' ' -f1)
+  b=$(stat "$2" "$3" "$4" | cut -d' ' -f1)
+  if [[ $a == n/a || $b == n/a ]]; then
+    echo "n/a"
+    return
+  fi
+  awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f\n", a / b }'
+}
+
+# paired_ratios A B SHAPE COLUMN RESULTS: the A/B ratio of each round (its
+# two runs are seconds apart, so less exposed to slow drift than the ratio
+# of medians), sorted, then "(min X / median Y / max Z)".
+paired_ratios() {
+  awk -v a="$1" -v b="$2" -v h="$3" -v c="$4" '
+    $2 == h && $1 == a { x[$3] = $c }
+    $2 == h && $1 == b { y[$3] = $c }
+    END {
+      for (r in x) {
+        if (r in y && y[r] > 0) { printf "%.2f\n", x[r] / y[r] }
+      }
+    }' "$5" | sort -g | awk '
+    { v[NR] = $1; all = all (NR > 1 ? " " : "") $1 }
+    END {
+      if (NR == 0) { print "n/a"; exit }
+      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%s (min %.2f / median %.2f / max %.2f)\n", all, v[1], m, v[NR]
+    }'
+}

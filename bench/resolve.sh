@@ -337,36 +337,13 @@ warn_lines=$(wc -l <"$work/daemon.log")
 
 # ---- the report -------------------------------------------------------------
 
-# ratio SHAPE COLUMN: resolve median / health median.
+# ratio SHAPE COLUMN, paired SHAPE COLUMN: resolve/health, see lib.sh.
 ratio() {
-  local a b
-
-  a=$(stat resolve "$1" "$2" | cut -d' ' -f1)
-  b=$(stat health "$1" "$2" | cut -d' ' -f1)
-  if [[ $a == n/a || $b == n/a ]]; then
-    echo "n/a"
-    return
-  fi
-  awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f\n", a / b }'
+  ratio_of_medians resolve health "$1" "$2"
 }
 
-# paired SHAPE COLUMN: each round's resolve/health ratio, sorted, then
-# "(min / median / max)"; a round's two runs are seconds apart.
 paired() {
-  awk -v h="$1" -v c="$2" '
-    $2 == h && $1 == "resolve" { a[$3] = $c }
-    $2 == h && $1 == "health" { b[$3] = $c }
-    END {
-      for (r in a) {
-        if (r in b && b[r] > 0) { printf "%.2f\n", a[r] / b[r] }
-      }
-    }' "$work/results" | sort -g | awk '
-    { v[NR] = $1; all = all (NR > 1 ? " " : "") $1 }
-    END {
-      if (NR == 0) { print "n/a"; exit }
-      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%s (min %.2f / median %.2f / max %.2f)\n", all, v[1], m, v[NR]
-    }'
+  paired_ratios resolve health "$1" "$2" "$work/results"
 }
 
 report_shape() {

@@ -227,37 +227,13 @@ fail() {
 
 # ---- the report -------------------------------------------------------------
 
-# ratio SHAPE COLUMN: daemon median / baseline median.
+# ratio SHAPE COLUMN, paired SHAPE COLUMN: daemon/baseline, see lib.sh.
 ratio() {
-  local a b
-
-  a=$(stat daemon "$1" "$2" | cut -d' ' -f1)
-  b=$(stat baseline "$1" "$2" | cut -d' ' -f1)
-  if [[ $a == n/a || $b == n/a ]]; then
-    echo "n/a"
-    return
-  fi
-  awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f\n", a / b }'
+  ratio_of_medians daemon baseline "$1" "$2"
 }
 
-# paired SHAPE COLUMN: the daemon/baseline ratio of each round, then the
-# median of those; a round's two runs are seconds apart, so this is less
-# exposed to slow drift than the ratio of medians.
 paired() {
-  awk -v h="$1" -v c="$2" '
-    $2 == h && $1 == "daemon" { d[$3] = $c }
-    $2 == h && $1 == "baseline" { b[$3] = $c }
-    END {
-      for (r in d) {
-        if (r in b && b[r] > 0) { printf "%.2f\n", d[r] / b[r] }
-      }
-    }' "$work/results" | sort -g | awk '
-    { v[NR] = $1; all = all (NR > 1 ? " " : "") $1 }
-    END {
-      if (NR == 0) { print "n/a"; exit }
-      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%s (median %.2f)\n", all, m
-    }'
+  paired_ratios daemon baseline "$1" "$2" "$work/results"
 }
 
 report_shape() {
