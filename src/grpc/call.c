@@ -7,6 +7,7 @@
 #include "gitspace/error.h"
 #include "gitspace/log.h"
 #include "server_int.h"
+#include "pb_strings.h"
 #include "timeout.h"
 
 #define CALL_STATUS_MESSAGE_MAX 1024
@@ -528,6 +529,12 @@ void gs_call_on_request_end(gs_call *call) {
     return;
   }
   desc = call->method->input;
+  if (gs_pb_check_strings(desc, call->message, call->message_len, msg,
+                          sizeof(msg)) != 0) {
+    call_release_request(call);
+    call_respond(call, GS_STATUS_INVALID_ARGUMENT, msg);
+    return;
+  }
   call->request = protobuf_c_message_unpack(desc, &call->arena_allocator,
                                             call->message_len, call->message);
   call_release_request(call);

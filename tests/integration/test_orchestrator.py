@@ -51,6 +51,25 @@ class OrchestratorUnimplementedTest(DaemonTestCase):
         self.assertEqual(resp.reference.path, "ysicing/gitspace-runtime")
         self.assertEqual(resp.reference.tag, "vscode-web-latest")
 
+    def resolve_raw(self, body):
+        call = self.channel.unary_unary(
+            "/gitspace.orchestrator.v1.Orchestrator/ResolveImage",
+            request_serializer=lambda b: b,
+            response_deserializer=pb.ResolveImageResponse.FromString)
+        return call(body, timeout=5)
+
+    def test_resolve_image_refuses_bad_strings(self):
+        # Field 2, ide_type: invalid UTF-8, then a NUL that would cut it.
+        for value, problem in ((b"vs_code\xff", "not valid UTF-8"),
+                               (b"vs_code\x00evil", "NUL")):
+            with self.subTest(value=value):
+                body = bytes([2 << 3 | 2, len(value)]) + value
+                with self.assertRaises(grpc.RpcError) as cm:
+                    self.resolve_raw(body)
+                self.assert_code(cm.exception,
+                                 grpc.StatusCode.INVALID_ARGUMENT,
+                                 "ide_type", problem)
+
     def test_resolve_image_bad_devcontainer_image(self):
         req = pb.ResolveImageRequest(
             gitspace_id="gs1", ide_type="vs_code",
