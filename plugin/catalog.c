@@ -50,6 +50,28 @@ static int catalog_extra(gs_catalog *c, const gs_config *cfg, char *err,
   return 0;
 }
 
+/* An insecure host must be what a reference's domain can be: host[:port]. */
+static int catalog_check_hosts(const gs_config *cfg, char *err, size_t errlen) {
+  const gs_config_strings *hosts = &cfg->registry.insecure_hosts;
+
+  for (size_t i = 0; i < hosts->n; i++) {
+    char name[300];
+    gs_image_ref ref;
+    int n = snprintf(name, sizeof(name), "%s/x", hosts->items[i]);
+
+    if (n < 0 || (size_t)n >= sizeof(name) ||
+        gs_image_ref_parse_repository(name, (size_t)n, &ref, NULL, 0) != 0 ||
+        strcmp(ref.domain, hosts->items[i]) != 0) {
+      snprintf(err, errlen,
+               "registry.insecure_hosts[%zu]: \"%.64s\" is not a registry "
+               "host (host or host:port, no scheme)",
+               i, hosts->items[i]);
+      return GS_EINVAL;
+    }
+  }
+  return 0;
+}
+
 int gs_catalog_build(const gs_config *cfg, gs_catalog *out, char *err,
                      size_t errlen) {
   const char *reg = cfg->prebuilt.registry;
@@ -78,6 +100,10 @@ int gs_catalog_build(const gs_config *cfg, gs_catalog *out, char *err,
     if (rv != 0) {
       return rv;
     }
+  }
+  rv = catalog_check_hosts(cfg, err, errlen);
+  if (rv != 0) {
+    return rv;
   }
   rv = catalog_extra(out, cfg, err, errlen);
   if (rv != 0) {

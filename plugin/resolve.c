@@ -49,6 +49,12 @@ int gs_resolve_begin(const gs_catalog *c, const char *ide_type,
     }
     out->source = GS_SOURCE_DEVCONTAINER;
     out->prebuilt = gs_catalog_is_prebuilt(c, &out->image);
+    if (!out->ide_known) {
+      snprintf(out->warning, sizeof(out->warning),
+               "IDE type \"%.64s\" is not one Gitness knows: no IDE port "
+               "or family can be given",
+               ide_type);
+    }
     return 0;
   }
   if (!out->ide_known) {

@@ -723,7 +723,10 @@ class SocketOwnershipTest(unittest.TestCase):
 
 # ---- 10. log lines ----------------------------------------------------------
 
-EVIL = b"\xff\xfe\nERROR fake"
+# Valid UTF-8 (invalid bytes are refused before any handler sees them, see
+# test_invalid_utf8_refused) with a newline and an escape sequence that
+# would forge a line or colour a terminal if logged raw.
+EVIL = b"\x1b[31m\nERROR fake"
 
 
 class LogSanitizingTest(unittest.TestCase):
@@ -762,7 +765,22 @@ class LogSanitizingTest(unittest.TestCase):
         mine = [ln for ln in lines if b"fake" in ln]
         self.assertTrue([ln for ln in mine if b"NOT_FOUND" in ln], mine)
         for ln in mine:
-            self.assertIn(b"\\xff", ln)
+            self.assertIn(b"\\x1b[31m\\x0aERROR fake", ln)
+        self.daemon.stop()
+
+    def test_invalid_utf8_refused(self):
+        self.daemon = Daemon(real=True).start()
+        c = H2Client(self.daemon)
+        try:
+            ex = c.wait(c.request(CHECK_PATH, grpc_message(
+                check_request(b"\xff\xfe\nERROR fake"))))
+        finally:
+            c.close()
+        self.assertEqual(ex.grpc_status(), "3", ex)  # INVALID_ARGUMENT
+        self.assertIn("service", grpc_message_of(ex))
+        for raw in log_lines(self.daemon):
+            raw.decode("utf-8")
+            self.assertFalse(raw.startswith(b"ERROR fake"))
         self.daemon.stop()
 
     def test_json_log(self):
@@ -779,7 +797,7 @@ class LogSanitizingTest(unittest.TestCase):
         mine = [r for r in records if "fake" in r.get("msg", "")]
         self.assertTrue([r for r in mine if "NOT_FOUND" in r["msg"]], mine)
         for r in mine:
-            self.assertIn("\\xff", r["msg"])
+            self.assertIn("\\x1b[31m\\x0aERROR fake", r["msg"])
             self.assertNotIn("\n", r["msg"])
         self.daemon.stop()
 

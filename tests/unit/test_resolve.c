@@ -142,6 +142,12 @@ static void test_gs_resolve_begin_devcontainer_wins(void **state) {
   gs_resolve_begin(&f->cat, "vs_code_web", EVIL ":vscode-web-latest",
                    GS_VERIFY_DEFAULT, &r, f->err, sizeof(f->err));
   assert_false(r.prebuilt);
+  assert_string_equal(r.warning, "");
+  /* The image is still the devcontainer's, but the caller is told. */
+  gs_resolve_begin(&f->cat, "emacs", "node:20", GS_VERIFY_DEFAULT, &r, f->err,
+                   sizeof(f->err));
+  assert_int_equal(r.source, GS_SOURCE_DEVCONTAINER);
+  assert_non_null(strstr(r.warning, "emacs"));
 }
 
 static void test_gs_resolve_begin_extra_repositories(void **state) {
@@ -311,6 +317,11 @@ static const bad_catalog_case bad_catalogs[] = {
      "prebuilt_images.catalog.clion"},
     {"prebuilt_images:\n  extra_repositories: [ok.io/a, 'NO/x']\n",
      "prebuilt_images.extra_repositories[1]"},
+    {"registry:\n  insecure_hosts: ['127.0.0.1:5000', 'http://x']\n",
+     "registry.insecure_hosts[1]"},
+    {"registry:\n  insecure_hosts: ['::1']\n", "registry.insecure_hosts[0]"},
+    {"registry:\n  insecure_hosts: ['a.io/path']\n",
+     "registry.insecure_hosts[0]"},
 };
 
 static void test_gs_catalog_build_errors_name_key(void **state) {
