@@ -121,6 +121,11 @@ void gs_orch_resolve_image(gs_call *call, const ProtobufCMessage *msg,
   if (hit != NULL && resolve_from_cache(call, req, hit)) {
     return;
   }
+  if ((unsigned)req->verify > GS_VERIFY_NEVER) {
+    gs_call_finishf(call, GS_STATUS_INVALID_ARGUMENT,
+                    "verify: unknown value %d", (int)req->verify);
+    return;
+  }
   job = calloc(1, sizeof(*job));
   if (job == NULL) {
     gs_call_finish(call, GS_STATUS_RESOURCE_EXHAUSTED, "out of memory");
@@ -129,12 +134,6 @@ void gs_orch_resolve_image(gs_call *call, const ProtobufCMessage *msg,
   job->call = call;
   job->orch = orch;
   resolve_log_id(req, call, job->id, sizeof(job->id));
-  if ((unsigned)req->verify > GS_VERIFY_NEVER) {
-    free(job);
-    gs_call_finishf(call, GS_STATUS_INVALID_ARGUMENT,
-                    "verify: unknown value %d", (int)req->verify);
-    return;
-  }
   if (gs_resolve_begin(&orch->catalog, req->ide_type, req->devcontainer_image,
                        (gs_verify_mode)req->verify, &job->r, err,
                        sizeof(err)) != 0) {

@@ -134,14 +134,15 @@ static gs_log_level call_log_level(const gs_call *call) {
 
 static void call_log_result(const gs_call *call) {
   gs_log_level level = call_log_level(call);
-  double ms = (double)(uv_hrtime() - call->started_ns) / 1e6;
+  double ms;
 
   if (call->status != GS_STATUS_OK && level < GS_LOG_INFO) {
     level = GS_LOG_INFO;
   }
   if (level < gs_log_threshold) {
-    return;
+    return; /* no clock read, no formatting, when the line is off */
   }
+  ms = (double)(uv_hrtime() - call->started_ns) / 1e6;
   if (call->status_message != NULL && call->status != GS_STATUS_OK) {
     gs_log_write(level, call->id, "%s -> %s (%s) %.2f ms", call_path(call),
                  gs_status_name(call->status), call->status_message, ms);
